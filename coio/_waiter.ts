@@ -1,0 +1,169 @@
+import { cancelledError, CancelScope } from "./_scope.ts";
+import { addTimer, removeTimer, type TimerEntry } from "./_timers.ts";
+import { TimeoutError, WouldBlockError } from "./errors.ts";
+import { currentStore, type Tasklet } from "./tasklet.ts";
+
+/** Options that every blocking coio call accepts. */
+export interface WaitOptions {
+  /** Cancels the wait; it then rejects with `signal.reason`. */
+  signal?: AbortSignal;
+  /**
+   * Milliseconds this one wait may take: `null`/`undefined` waits forever,
+   * `0` throws `WouldBlockError` at once, `> 0` throws `TimeoutError` after.
+   */
+  timeout?: number | null;
+}
+
+/**
+ * One suspended wait of one tasklet: the settle functions of the promise it
+ * awaits, and the bookkeeping that lets kill, raise, timeout scopes, signals
+ * and per-wait timeouts cancel it and clean up after it.
+ */
+export class Waiter<T = unknown> implements TimerEntry {
+  // Links in the owning tasklet's list of waits in progress.
+  prev: Waiter | undefined = undefined;
+  next: Waiter | undefined = undefined;
+  deadline = 0;
+  heapIndex = -1;
+  settled = false;
+  /** Free slot for the primitive that parks the wait (e.g. a sent value). */
+  value: unknown = undefined;
+  /** Undoes the primitive's registration when the wait is cancelled. */
+  onCancel: (() => void) | undefined = undefined;
+  /** A sleep: its timer and `tasklet.wake()` complete it instead of failing it. */
+  wakeable = false;
+  #signal: AbortSignal | undefined = undefined;
+  #onAbort: (() => void) | undefined = undefined;
+
+  // Typed loosely so that a Waiter<T> can be linked where a Waiter<unknown> is.
+  #resolve: (value: unknown) => void;
+  #reject: (error: unknown) => void;
+
+  constructor(
+    resolve: (value: T) => void,
+    reject: (error: unknown) => void,
+    readonly tasklet: Tasklet<unknown>,
+    readonly scope: CancelScope | undefined,
+  ) {
+    this.#resolve = resolve as (value: unknown) => void;
+    this.#reject = reject;
+  }
+
+  /** Completes the wait with `value`; false if it had already settled. */
+  resume(value: T): boolean {
+    if (this.settled) return false;
+    this.#finish();
+    this.#resolve(value);
+    return true;
+  }
+
+  /** Fails the wait with `error`; false if it had already settled. */
+  fail(error: unknown): boolean {
+    if (this.settled) return false;
+    this.#finish();
+    this.#reject(error);
+    return true;
+  }
+
+  /** Unregisters the wait from its primitive, then fails it with `error`. */
+  cancel(error: unknown): boolean {
+    if (this.settled) return false;
+    this.onCancel?.();
+    return this.fail(error);
+  }
+
+  /** Run-queue entry point: a parked `schedule()` resumes. */
+  _run(): void {
+    this.resume(undefined as T);
+  }
+
+  /** Timer entry point. */
+  fire(): void {
+    if (this.wakeable) this.resume(undefined as T);
+    else this.cancel(new TimeoutError());
+  }
+
+  /** Cancels the wait when `signal` aborts. */
+  listen(signal: AbortSignal): void {
+    this.#signal = signal;
+    this.#onAbort = () => this.cancel(signal.reason);
+    signal.addEventListener("abort", this.#onAbort, { once: true });
+  }
+
+  #finish(): void {
+    this.settled = true;
+    if (this.heapIndex >= 0) removeTimer(this);
+    if (this.#signal !== undefined) {
+      this.#signal.removeEventListener("abort", this.#onAbort!);
+      this.#signal = undefined;
+    }
+    this.tasklet._removeWaiter(this);
+  }
+}
+
+/**
+ * Validates a timeout option: `null`/`undefined` (forever) or a number >= 0.
+ * Throws `RangeError` for negative or NaN values.
+ */
+export function checkTimeout(timeout: number | null | undefined): void {
+  if (timeout === null || timeout === undefined) return;
+  if (typeof timeout !== "number" || !(timeout >= 0)) {
+    throw new RangeError(
+      `timeout must be null or a number >= 0 (milliseconds), got ${
+        String(timeout)
+      }`,
+    );
+  }
+}
+
+/**
+ * Parks the current tasklet until `park`'s registration is completed through
+ * the waiter (`resume`/`fail`), or until kill, raise, an enclosing timeout
+ * scope, `options.signal` or `options.timeout` cancels it. A cancellation that
+ * is already pending rejects at once without calling `park`.
+ */
+export function suspend<T>(
+  park: (waiter: Waiter<T>) => void,
+  options?: WaitOptions,
+): Promise<T> {
+  let timeout: number | null | undefined;
+  let signal: AbortSignal | undefined;
+  if (options !== undefined) {
+    signal = options.signal;
+    timeout = options.timeout;
+    checkTimeout(timeout);
+  }
+  return wait(park, signal, timeout, false);
+}
+
+/**
+ * Parks the current tasklet for `ms` milliseconds: like {@linkcode suspend},
+ * but the timer (or `tasklet.wake()`) completes the wait instead of failing it.
+ */
+export function suspendFor(ms: number, signal?: AbortSignal): Promise<void> {
+  return wait(undefined, signal, ms, true);
+}
+
+function wait<T>(
+  park: ((waiter: Waiter<T>) => void) | undefined,
+  signal: AbortSignal | undefined,
+  ms: number | null | undefined,
+  wakeable: boolean,
+): Promise<T> {
+  const store = currentStore();
+  const inScope = store instanceof CancelScope;
+  const tasklet = inScope ? store.tasklet : store;
+  const scope = inScope ? store : undefined;
+  const pending = tasklet._takePendingError() ?? cancelledError(scope);
+  if (pending !== undefined) return Promise.reject(pending);
+  if (signal?.aborted) return Promise.reject(signal.reason);
+  if (ms === 0 && !wakeable) return Promise.reject(new WouldBlockError());
+  return new Promise<T>((resolve, reject) => {
+    const waiter = new Waiter<T>(resolve, reject, tasklet, scope);
+    waiter.wakeable = wakeable;
+    tasklet._addWaiter(waiter);
+    if (signal !== undefined) waiter.listen(signal);
+    if (typeof ms === "number" && ms !== Infinity) addTimer(waiter, ms);
+    park?.(waiter);
+  });
+}

@@ -1,0 +1,111 @@
+import { CancelScope } from "./_scope.ts";
+import { addTimer, removeTimer, type TimerEntry } from "./_timers.ts";
+import { checkTimeout } from "./_waiter.ts";
+import { TimeoutError } from "./errors.ts";
+import { currentStore, runInStore } from "./tasklet.ts";
+
+/**
+ * The deadline of a {@linkcode withTimeout} or {@linkcode moveOnAfter} block,
+ * given to its function so that it can move or drop the deadline.
+ *
+ * @example Extend a deadline while progress is made
+ * ```ts
+ * import { sleep, withTimeout } from "@syncless/syncless/coio";
+ *
+ * await withTimeout(50, async (scope) => {
+ *   for (let i = 0; i < 3; i++) {
+ *     await sleep(30);
+ *     scope.change(50); // 50 ms more from now
+ *   }
+ * });
+ * ```
+ */
+export class TimeoutScope extends CancelScope implements TimerEntry {
+  /** @internal */
+  deadline = 0;
+  /** @internal */
+  heapIndex = -1;
+
+  /** Removes the deadline: the block may now take as long as it needs. */
+  cancel(): void {
+    removeTimer(this);
+  }
+
+  /** Restarts the deadline: the block expires `ms` milliseconds from now. */
+  change(ms: number): void {
+    checkTimeout(ms);
+    if (this.cancelledWith !== undefined) return;
+    addTimer(this, ms);
+  }
+
+  /** True once the deadline has passed. */
+  get expired(): boolean {
+    return this.cancelledWith !== undefined;
+  }
+
+  /** @internal Timer entry point: cancels every wait inside the block. */
+  fire(): void {
+    const error = new TimeoutError();
+    this.cancelledWith = error;
+    this.tasklet._cancelScope(this, error);
+  }
+}
+
+/**
+ * Runs `fn(scope)` in a new timeout scope of the current tasklet and returns
+ * what `scope`'s block returned, the raw error if the block threw its own
+ * scope's `TimeoutError`, or `undefined` (not thrown) when `swallow` is set.
+ */
+export async function runInTimeoutScope<T>(
+  ms: number,
+  fn: (scope: TimeoutScope) => T | PromiseLike<T>,
+  swallow: boolean,
+): Promise<T | undefined> {
+  checkTimeout(ms);
+  if (typeof fn !== "function") {
+    throw new TypeError(`expected a function, got ${typeof fn}`);
+  }
+  const store = currentStore();
+  const parent = store instanceof CancelScope ? store : undefined;
+  const tasklet = parent?.tasklet ?? (store as CancelScope["tasklet"]);
+  const scope = new TimeoutScope(tasklet, parent);
+  if (ms !== Infinity) addTimer(scope, ms);
+  try {
+    return await runInStore(scope, () => fn(scope));
+  } catch (error) {
+    if (error !== scope.cancelledWith) throw error;
+    if (swallow) return undefined;
+    throw new TimeoutError("timed out", { cause: error });
+  } finally {
+    removeTimer(scope);
+  }
+}
+
+/**
+ * Runs `fn(scope)` in the current tasklet with a deadline: if it has not
+ * finished after `ms` milliseconds, every coio wait inside it, however deeply
+ * nested, rejects with `TimeoutError`, and so does `withTimeout`. An outer
+ * scope's timeout passes through unchanged.
+ *
+ * @example
+ * ```ts
+ * import { sleep, TimeoutError, withTimeout } from "@syncless/syncless/coio";
+ *
+ * const fast = await withTimeout(100, async () => {
+ *   await sleep(1);
+ *   return "in time";
+ * });
+ * console.log(fast); // "in time"
+ * await withTimeout(10, () => sleep(1000)).catch((e) => {
+ *   console.log(e instanceof TimeoutError); // true
+ * });
+ * ```
+ * @throws {TimeoutError} when the deadline passes first.
+ * @throws {RangeError} when `ms` is negative or NaN.
+ */
+export async function withTimeout<T>(
+  ms: number,
+  fn: (scope: TimeoutScope) => T | PromiseLike<T>,
+): Promise<T> {
+  return (await runInTimeoutScope(ms, fn, false)) as T;
+}
