@@ -1,0 +1,468 @@
+// The request-head parser (RFC 9112 §2-§7): pure functions over the bytes of
+// the connection's read buffer, so the head is parsed in place, without
+// copies, and a malformed one becomes an HttpError carrying its status.
+
+import { HttpError } from "./errors.ts";
+
+/** Limits that bound what a request head may cost the server. */
+export interface HeadLimits {
+  /** Longest request line, in bytes without its line ending (→ 414). */
+  maxRequestLineSize: number;
+  /** Request line plus header lines, in bytes (→ 431). */
+  maxHeaderSize: number;
+  /** Most header lines in one head (→ 431). */
+  maxHeaderCount: number;
+  /** Largest `Content-Length` accepted (→ 413). */
+  maxBodySize: number;
+}
+
+const LF = 10;
+const CR = 13;
+const SP = 32;
+const HT = 9;
+const COLON = 58;
+
+// Byte classes, as lookup tables (one load per byte in the hot loops).
+/** tchar (RFC 9110 §5.6.2): the bytes of methods and field names. */
+const TCHAR = new Uint8Array(256);
+/** The bytes of a request-target: visible ASCII without `#`. */
+const TARGET = new Uint8Array(256);
+/** field-vchar, SP and HTAB (RFC 9110 §5.5): the bytes of a field value. */
+const FIELD_VALUE = new Uint8Array(256);
+for (let c = 0; c < 256; c++) {
+  const ch = String.fromCharCode(c);
+  TCHAR[c] = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]$/.test(ch) ? 1 : 0;
+  TARGET[c] = c > 0x20 && c < 0x7f && c !== 0x23 ? 1 : 0;
+  FIELD_VALUE[c] = c === HT || (c >= 0x20 && c !== 0x7f) ? 1 : 0;
+}
+
+const HOST =
+  /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(?::[0-9]*)?$/;
+const ABSOLUTE_FORM = /^([A-Za-z][A-Za-z0-9+.\-]*):\/\/([^/?]*)(.*)$/;
+const AUTHORITY_FORM =
+  /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]+):[0-9]+$/;
+const DIGITS = /^[0-9]+$/;
+
+/** A parsed request head: what the connection needs to frame and route it. */
+export class RequestHead {
+  /** The method, a token, as sent (methods are case-sensitive). */
+  method = "";
+  /** The request-target exactly as sent. */
+  target = "";
+  /** The path of the target, still percent-encoded (`*` or `""` for the asterisk and authority forms). */
+  path = "";
+  /** The query of the target, without `?`. */
+  query = "";
+  /** 0 for HTTP/1.0, 1 for HTTP/1.1 (and any later 1.x). */
+  minor = 1;
+  /** Header names as sent, in order (parallel to `values`). */
+  names: string[] = [];
+  /** Header values with surrounding whitespace removed, as latin1 text. */
+  values: string[] = [];
+  /** The body length; -1 when the body is chunked; 0 when there is none. */
+  contentLength = 0;
+  /** True when the body uses the chunked transfer coding. */
+  chunked = false;
+  /** True when the client wants the connection kept open after this request. */
+  keepAlive = true;
+  /** True for `Expect: 100-continue` on an HTTP/1.1 request. */
+  expectContinue = false;
+  /** The authority from an absolute-form target, else the `Host` header ("" if none). */
+  host = "";
+  /** `"http"`/`"https"` when the target was in absolute form, else `""`. */
+  scheme = "";
+  /** Bytes of the buffer the head used, from `start` to after its blank line. */
+  length = 0;
+}
+
+/**
+ * Returns where the request line starts after the empty lines that may precede
+ * it (RFC 9112 §2.2); a lone CR at the end of the data is left for later.
+ */
+export function skipEmptyLines(
+  buf: Uint8Array,
+  start: number,
+  end: number,
+): number {
+  let p = start;
+  while (p < end) {
+    const c = buf[p];
+    if (c === LF) p++;
+    else if (c === CR && p + 1 < end && buf[p + 1] === LF) p += 2;
+    else break;
+  }
+  return p;
+}
+
+/**
+ * Finds the end of a head starting at `start`: the index just after its
+ * blank line (LF LF or LF CR LF), or -1 when it is not complete yet.
+ * `from` (>= start) is where a previous call stopped, so a head that arrives
+ * byte by byte is scanned once, not once per byte.
+ */
+export function findHeadEnd(
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  from = start,
+): number {
+  let i = buf.indexOf(LF, from < start ? start : from);
+  while (i !== -1 && i < end) {
+    const next = i + 1;
+    if (next >= end) return -1;
+    const c = buf[next];
+    if (c === LF) return next + 1;
+    if (c === CR) {
+      if (next + 1 >= end) return -1;
+      if (buf[next + 1] === LF) return next + 2;
+    }
+    i = buf.indexOf(LF, next);
+  }
+  return -1;
+}
+
+/**
+ * Where {@linkcode findHeadEnd} may resume after it returned -1 for
+ * `buf[start, end)`: the last LF may still become part of the blank line.
+ */
+export function resumeScanAt(
+  buf: Uint8Array,
+  start: number,
+  end: number,
+): number {
+  const last = buf.lastIndexOf(LF, end - 1);
+  return last < start ? end : last;
+}
+
+/**
+ * Throws the status an incomplete head `buf[start, end)` has already earned:
+ * 414 when its request line is too long, 431 when the head is too large.
+ */
+export function checkIncompleteHead(
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  limits: HeadLimits,
+): void {
+  const lineEnd = buf.indexOf(LF, start);
+  const lineLength = lineEnd === -1 || lineEnd >= end
+    ? end - start
+    : lineEnd - start;
+  if (lineLength > limits.maxRequestLineSize + 1) {
+    throw new HttpError(414, "request line too long");
+  }
+  if (end - start > limits.maxHeaderSize) {
+    throw new HttpError(431, "request head too large");
+  }
+}
+
+const asciiDecoder = new TextDecoder("utf-8");
+
+/** Decodes bytes as latin1 (PEP 3333), one char per byte. */
+export function latin1(buf: Uint8Array, start: number, end: number): string {
+  let s = "";
+  for (let i = start; i < end; i += 8192) {
+    const stop = end - i > 8192 ? i + 8192 : end;
+    s += String.fromCharCode.apply(
+      null,
+      buf.subarray(i, stop) as unknown as number[],
+    );
+  }
+  return s;
+}
+
+function bad(message: string): never {
+  throw new HttpError(400, message);
+}
+
+/**
+ * Parses the complete head `buf[start, headEnd)` (as found by
+ * {@linkcode findHeadEnd}). `secure` tells whether the connection uses TLS,
+ * for the scheme check of absolute-form targets.
+ *
+ * @throws {HttpError} 400 for malformed input, 413, 414, 421, 431, 501, 505.
+ */
+export function parseRequestHead(
+  buf: Uint8Array,
+  start: number,
+  headEnd: number,
+  limits: HeadLimits,
+  secure: boolean,
+): RequestHead {
+  if (headEnd - start > limits.maxHeaderSize) {
+    throw new HttpError(431, "request head too large");
+  }
+  // --- request-line = method SP request-target SP HTTP-version
+  const lineEnd = buf.indexOf(LF, start);
+  const contentEnd = buf[lineEnd - 1] === CR ? lineEnd - 1 : lineEnd;
+  if (contentEnd - start > limits.maxRequestLineSize) {
+    throw new HttpError(414, "request line too long");
+  }
+  let p = start;
+  while (TCHAR[buf[p]] === 1) p++;
+  if (p === start || buf[p] !== SP || p >= contentEnd) {
+    bad("malformed request line");
+  }
+  const methodEnd = p++;
+  const targetStart = p;
+  while (TARGET[buf[p]] === 1) p++;
+  if (p === targetStart || buf[p] !== SP) bad("malformed request line");
+  const targetEnd = p++;
+  const minor = parseVersion(buf, p, contentEnd);
+
+  // --- field-line = field-name ":" OWS field-value OWS, until a blank line
+  // The whole head is decoded once; names and values are slices of it.
+  let highBytes = false;
+  const offsets: number[] = [];
+  p = lineEnd + 1;
+  for (;;) {
+    let c = buf[p];
+    if (c === LF) break;
+    if (c === CR) {
+      if (buf[p + 1] !== LF) bad("bare CR in request head");
+      break;
+    }
+    if (c === SP || c === HT) bad("obsolete line folding in request head");
+    const nameStart = p;
+    while (TCHAR[buf[p]] === 1) p++;
+    if (buf[p] !== COLON) {
+      c = buf[p];
+      if (c === SP || c === HT) bad("whitespace before colon in header");
+      if (c === CR || c === LF) bad("header line without a colon");
+      bad("invalid character in header name");
+    }
+    if (p === nameStart) bad("empty header name");
+    const nameEnd = p++;
+    while (buf[p] === SP || buf[p] === HT) p++;
+    const valueStart = p;
+    let valueEnd = p;
+    for (;;) {
+      c = buf[p];
+      if (c === LF) break;
+      if (c === CR) {
+        if (buf[p + 1] !== LF) bad("bare CR in request head");
+        break;
+      }
+      if (FIELD_VALUE[c] !== 1) {
+        bad(c === 0 ? "NUL in header value" : "control character in header");
+      }
+      if (c !== SP && c !== HT) {
+        valueEnd = p + 1;
+        if (c > 0x7f) highBytes = true;
+      }
+      p++;
+    }
+    p += c === CR ? 2 : 1;
+    if (offsets.length >= limits.maxHeaderCount * 4) {
+      throw new HttpError(431, "too many header fields");
+    }
+    offsets.push(nameStart, nameEnd, valueStart, valueEnd);
+  }
+
+  const text = highBytes
+    ? latin1(buf, start, headEnd)
+    : asciiDecoder.decode(buf.subarray(start, headEnd));
+  const head = new RequestHead();
+  head.length = headEnd - start;
+  head.minor = minor;
+  head.method = text.slice(0, methodEnd - start);
+  head.target = text.slice(targetStart - start, targetEnd - start);
+  const names = head.names;
+  const values = head.values;
+  let hosts = 0;
+  let contentLength: string | undefined;
+  let transferEncoding: string | undefined;
+  let connection: string | undefined;
+  for (let i = 0; i < offsets.length; i += 4) {
+    const name = text.slice(offsets[i] - start, offsets[i + 1] - start);
+    const value = text.slice(offsets[i + 2] - start, offsets[i + 3] - start);
+    names.push(name);
+    values.push(value);
+    switch (name.length) {
+      case 4:
+        if (name.toLowerCase() === "host") {
+          hosts++;
+          head.host = value;
+        }
+        break;
+      case 6:
+        if (
+          name.toLowerCase() === "expect" && minor === 1 &&
+          value.toLowerCase() === "100-continue"
+        ) head.expectContinue = true;
+        break;
+      case 10:
+        if (name.toLowerCase() === "connection") {
+          connection = connection === undefined
+            ? value
+            : `${connection}, ${value}`;
+        }
+        break;
+      case 14:
+        if (name.toLowerCase() === "content-length") {
+          contentLength = contentLength === undefined
+            ? value
+            : `${contentLength}, ${value}`;
+        }
+        break;
+      case 17:
+        if (name.toLowerCase() === "transfer-encoding") {
+          transferEncoding = transferEncoding === undefined
+            ? value
+            : `${transferEncoding}, ${value}`;
+        }
+        break;
+    }
+  }
+
+  // --- Host (RFC 9112 §3.2) and the form of the target (§3.2.1-§3.2.4)
+  if (hosts > 1) bad("more than one Host header");
+  if (hosts === 0 && minor === 1) bad("missing Host header");
+  if (hosts === 1 && !HOST.test(head.host)) bad("invalid Host header");
+  parseTarget(head, secure);
+
+  // --- message body framing (RFC 9112 §6.1-§6.3)
+  if (transferEncoding !== undefined) {
+    if (minor === 0) bad("Transfer-Encoding in an HTTP/1.0 request");
+    if (contentLength !== undefined) {
+      bad("both Content-Length and Transfer-Encoding");
+    }
+    head.chunked = true;
+    head.contentLength = -1;
+    checkTransferCodings(transferEncoding);
+  } else if (contentLength !== undefined) {
+    head.contentLength = parseContentLength(contentLength, limits.maxBodySize);
+  }
+
+  // --- persistence (RFC 9112 §9.3)
+  if (connection === undefined) head.keepAlive = minor === 1;
+  else head.keepAlive = keepAliveFrom(connection, minor);
+  return head;
+}
+
+function parseVersion(buf: Uint8Array, p: number, end: number): number {
+  if (
+    end - p !== 8 || buf[p] !== 0x48 || buf[p + 1] !== 0x54 ||
+    buf[p + 2] !== 0x54 || buf[p + 3] !== 0x50 || buf[p + 4] !== 0x2f ||
+    buf[p + 6] !== 0x2e
+  ) {
+    bad("malformed HTTP version");
+  }
+  const major = buf[p + 5] - 0x30;
+  const minor = buf[p + 7] - 0x30;
+  if (major < 0 || major > 9 || minor < 0 || minor > 9) {
+    bad("malformed HTTP version");
+  }
+  if (major !== 1) {
+    throw new HttpError(505, "HTTP version not supported");
+  }
+  return minor === 0 ? 0 : 1;
+}
+
+function parseTarget(head: RequestHead, secure: boolean): void {
+  const target = head.target;
+  if (head.method === "CONNECT") {
+    if (!AUTHORITY_FORM.test(target)) {
+      bad("CONNECT needs an authority-form target");
+    }
+    head.host = target;
+    return;
+  }
+  if (target.charCodeAt(0) === 0x2f) { // "/": origin-form
+    splitPathQuery(head, target);
+    return;
+  }
+  if (target === "*") {
+    if (head.method !== "OPTIONS") bad("asterisk-form target outside OPTIONS");
+    head.path = "*";
+    return;
+  }
+  const match = ABSOLUTE_FORM.exec(target);
+  if (match === null) bad("malformed request target");
+  const scheme = match[1].toLowerCase();
+  if (scheme !== "http" && scheme !== "https") bad("unsupported URI scheme");
+  const authority = match[2];
+  if (authority === "" || authority.includes("@") || !HOST.test(authority)) {
+    bad("invalid authority in request target");
+  }
+  if ((scheme === "https") !== secure) {
+    throw new HttpError(421, `${scheme} target on this connection`);
+  }
+  head.scheme = scheme;
+  head.host = authority;
+  const rest = match[3];
+  splitPathQuery(
+    head,
+    rest === "" || rest.charCodeAt(0) === 0x3f ? `/${rest}` : rest,
+  );
+}
+
+function splitPathQuery(head: RequestHead, pathAndQuery: string): void {
+  const q = pathAndQuery.indexOf("?");
+  if (q === -1) {
+    head.path = pathAndQuery;
+  } else {
+    head.path = pathAndQuery.slice(0, q);
+    head.query = pathAndQuery.slice(q + 1);
+  }
+}
+
+function checkTransferCodings(value: string): void {
+  const codings = value.split(",");
+  let last = "";
+  let chunkedSeen = false;
+  let unknown = false;
+  for (let i = 0; i < codings.length; i++) {
+    const element = codings[i].trim();
+    if (element === "") continue; // empty list elements are ignored (RFC 9110 §5.6.1)
+    if (chunkedSeen) bad("chunked is not the last transfer coding");
+    const semicolon = element.indexOf(";");
+    const coding = (semicolon === -1 ? element : element.slice(0, semicolon))
+      .trim().toLowerCase();
+    if (!/^[!#$%&'*+\-.^_`|~0-9a-z]+$/.test(coding)) {
+      bad("malformed Transfer-Encoding");
+    }
+    if (coding === "chunked") {
+      if (semicolon !== -1) bad("parameters on the chunked coding");
+      chunkedSeen = true;
+    } else {
+      unknown = true;
+    }
+    last = coding;
+  }
+  if (last !== "chunked") bad("chunked is not the last transfer coding");
+  if (unknown) throw new HttpError(501, "transfer coding not implemented");
+}
+
+function parseContentLength(value: string, maxBodySize: number): number {
+  let result = -1;
+  const items = value.indexOf(",") === -1 ? [value] : value.split(",");
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i].trim();
+    if (!DIGITS.test(item)) bad("invalid Content-Length");
+    // Longer numbers than this exceed any body we could accept.
+    if (item.length > 15) throw new HttpError(413, "request body too large");
+    const n = Number(item);
+    if (result !== -1 && n !== result) bad("differing Content-Length values");
+    result = n;
+  }
+  if (result > maxBodySize) {
+    throw new HttpError(413, "request body too large");
+  }
+  return result;
+}
+
+function keepAliveFrom(connection: string, minor: number): boolean {
+  const lower = connection.toLowerCase();
+  if (lower === "close") return false;
+  if (lower === "keep-alive") return true;
+  let close = false;
+  let keepAlive = false;
+  for (const token of lower.split(",")) {
+    const t = token.trim();
+    if (t === "close") close = true;
+    else if (t === "keep-alive") keepAlive = true;
+  }
+  if (close) return false;
+  return minor === 1 || keepAlive;
+}
