@@ -26,3 +26,18 @@ export { TimeoutScope, withTimeout } from "./with_timeout.ts";
 export * from "./move_on_after.ts";
 export * from "./run_with_timeout.ts";
 export * from "./wait_for.ts";
+export {
+  type ByteReader,
+  type ByteWriter,
+  NbFile,
+  type NbFileOptions,
+} from "./nb_file.ts";
+export {
+  type MakefileOptions,
+  NbSocket,
+  type StartTlsOptions,
+} from "./nb_socket.ts";
+export * from "./nb_listener.ts";
+export * from "./connect.ts";
+export * from "./socketpair.ts";
+export * from "./limit_reader.ts";
