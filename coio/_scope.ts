@@ -14,6 +14,23 @@ export class CancelScope {
     readonly parent: CancelScope | undefined,
   ) {}
 
+  #controller: AbortController | undefined = undefined;
+
+  /** Aborted, with `cancelledWith` as the reason, once the scope is cancelled. */
+  get signal(): AbortSignal {
+    this.#controller ??= new AbortController();
+    if (this.cancelledWith !== undefined && !this.#controller.signal.aborted) {
+      this.#controller.abort(this.cancelledWith);
+    }
+    return this.#controller.signal;
+  }
+
+  /** @internal Marks the scope cancelled with `error` and aborts its `signal`. */
+  _markCancelled(error: Error): void {
+    this.cancelledWith = error;
+    this.#controller?.abort(error);
+  }
+
   /** True when `this` is `scope` or encloses it. */
   encloses(scope: CancelScope | undefined): boolean {
     for (let s = scope; s !== undefined; s = s.parent) {

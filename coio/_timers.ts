@@ -1,3 +1,5 @@
+import { checkpointHook } from "./_checkpoint.ts";
+
 /** An entry of the timer heap: a deadline and what to do when it passes. */
 export interface TimerEntry {
   /** `performance.now()` time at which `fire` runs. */
@@ -61,6 +63,8 @@ function disarm(): void {
 }
 
 function onTimer(): void {
+  // A macrotask: no tasklet is running, so this is a clean time checkpoint.
+  if (checkpointHook !== undefined) checkpointHook(undefined);
   timerId = undefined;
   armedFor = Infinity;
   const now = performance.now();

@@ -1,3 +1,4 @@
+import { checkpointHook } from "./_checkpoint.ts";
 import { cancelledError, CancelScope } from "./_scope.ts";
 import { addTimer, removeTimer, type TimerEntry } from "./_timers.ts";
 import { TimeoutError, WouldBlockError } from "./errors.ts";
@@ -154,6 +155,7 @@ function wait<T>(
   const inScope = store instanceof CancelScope;
   const tasklet = inScope ? store.tasklet : store;
   const scope = inScope ? store : undefined;
+  if (checkpointHook !== undefined) checkpointHook(tasklet);
   const pending = tasklet._takePendingError() ?? cancelledError(scope);
   if (pending !== undefined) return Promise.reject(pending);
   if (signal?.aborted) return Promise.reject(signal.reason);

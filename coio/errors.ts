@@ -200,3 +200,40 @@ export class HError extends Error {
     this.code = code;
   }
 }
+
+/**
+ * Thrown by a synchronous `Deno.*Sync` call made inside a tasklet while
+ * {@linkcode forbidSync} is on in `"throw"` mode: such a call blocks every
+ * tasklet until it returns. `call` names it, `tasklet` names the caller.
+ *
+ * @example
+ * ```ts
+ * import { BlockingCallError, spawn } from "@syncless/syncless";
+ * import { allowSync, forbidSync } from "@syncless/syncless/patch";
+ *
+ * forbidSync({ mode: "throw" });
+ * try {
+ *   await spawn(() => Deno.readTextFileSync("deno.json")).join();
+ * } catch (error) {
+ *   if (error instanceof BlockingCallError) console.log(error.call); // "Deno.readTextFileSync"
+ * } finally {
+ *   allowSync();
+ * }
+ * ```
+ */
+export class BlockingCallError extends Error {
+  /** The forbidden call, such as `"Deno.readFileSync"`. */
+  readonly call: string;
+  /** The name of the tasklet that made it. */
+  readonly tasklet: string;
+  /** Creates a `BlockingCallError`. */
+  constructor(call: string, tasklet: string, options?: ErrorOptions) {
+    super(
+      `${call}() blocks every tasklet; tasklet "${tasklet}" should use the async version`,
+      options,
+    );
+    this.name = "BlockingCallError";
+    this.call = call;
+    this.tasklet = tasklet;
+  }
+}

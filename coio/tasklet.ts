@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
+import { checkpointHook } from "./_checkpoint.ts";
 import { enqueue } from "./_runqueue.ts";
 import type { CancelScope } from "./_scope.ts";
 import { suspend, type Waiter } from "./_waiter.ts";
@@ -258,6 +259,7 @@ export class Tasklet<T = unknown> {
   }
 
   #finish(failed: boolean, value: unknown): void {
+    if (checkpointHook !== undefined) checkpointHook(this);
     this.#state = DONE;
     if (this.#signal !== undefined) {
       this.#signal.removeEventListener("abort", this.#onAbort!);

@@ -46,7 +46,7 @@ export class TimeoutScope extends CancelScope implements TimerEntry {
   /** @internal Timer entry point: cancels every wait inside the block. */
   fire(): void {
     const error = new TimeoutError();
-    this.cancelledWith = error;
+    this._markCancelled(error);
     this.tasklet._cancelScope(this, error);
   }
 }

@@ -1,0 +1,273 @@
+import { EMPTY } from "./_bytes.ts";
+import { closedError, toIoError } from "./_io_errors.ts";
+import { FifoLock } from "./_fifo_lock.ts";
+import { trackIo } from "./_runqueue.ts";
+import { suspend, type Waiter } from "./_waiter.ts";
+import { WouldBlockError } from "./errors.ts";
+
+/** What an {@linkcode NbFile} reads from: `Deno.Conn`, `Deno.FsFile`, stdin... */
+export interface ByteReader {
+  /** Reads into `p`; resolves to the number of bytes read, `null` at EOF. */
+  read(p: Uint8Array): Promise<number | null>;
+}
+
+/** The smallest free space a read asks the source to fill. */
+export const MIN_READ = 16384;
+
+/**
+ * The read side shared by a socket and the files made from it: one growable
+ * buffer holding `buf[start, end)`, at most one read op in flight (Deno
+ * cannot cancel one, so a reader that gives up leaves it running and the
+ * next read adopts its bytes) and a FIFO lock for whole read operations.
+ */
+export class ReadBuffer {
+  buf: Uint8Array = EMPTY;
+  /** `buf.subarray(0, end)`: bounded searches without a view per search. */
+  view: Uint8Array = EMPTY;
+  start = 0;
+  end = 0;
+  closed = false;
+  /** Serialises whole read operations, first come first served. */
+  readonly lock: FifoLock = new FifoLock();
+  source: ByteReader | undefined;
+  #minRead: number;
+  #inflight = false;
+  #opBuf: Uint8Array = EMPTY;
+  #opOff = 0;
+  #waiter: Waiter<number> | undefined = undefined;
+  #tracked = false;
+  #error: unknown = undefined;
+  #eofPending = false;
+  // Bytes added by read ops so far (lets a poll tell what it got).
+  #total = 0;
+
+  constructor(source: ByteReader | undefined, minRead = MIN_READ) {
+    this.source = source;
+    this.#minRead = minRead;
+  }
+
+  /** Number of buffered bytes. */
+  get length(): number {
+    return this.end - this.start;
+  }
+
+  /** True while a read op is running in the background. */
+  get inflight(): boolean {
+    return this.#inflight;
+  }
+
+  /** True when an EOF was read that no reader has reported yet. */
+  get eofPending(): boolean {
+    return this.#eofPending;
+  }
+
+  /** Puts back an EOF that a fill reported, for the next reader. */
+  unreadEof(): void {
+    this.#eofPending = true;
+  }
+
+  /** Drops `n` buffered bytes from the front. */
+  consume(n: number): void {
+    this.start += n;
+    if (this.start === this.end && !this.#inflight) {
+      this.start = this.end = 0;
+      this.view = EMPTY;
+    }
+  }
+
+  /** Copies out and consumes `n` buffered bytes. */
+  take(n: number): Uint8Array {
+    const start = this.start;
+    const out = this.buf.slice(start, start + n);
+    this.consume(n);
+    return out;
+  }
+
+  /** Appends bytes to the buffer (never into the region a read op owns). */
+  append(bytes: Uint8Array): void {
+    const n = bytes.length;
+    if (n === 0) return;
+    this.#reserve(n);
+    this.buf.set(bytes, this.end);
+    this.#setEnd(this.end + n);
+  }
+
+  /** Prepends bytes to the buffer. */
+  prepend(bytes: Uint8Array): void {
+    const n = bytes.length;
+    if (n === 0) return;
+    if (this.start >= n) {
+      this.start -= n;
+      this.buf.set(bytes, this.start);
+      return;
+    }
+    const length = this.end - this.start;
+    const next = new Uint8Array(
+      Math.max(this.buf.length, grow(n + length + this.#minRead)),
+    );
+    next.set(bytes, 0);
+    next.set(this.buf.subarray(this.start, this.end), n);
+    this.buf = next;
+    this.start = 0;
+    this.#setEnd(n + length);
+  }
+
+  /** Makes room for `n` more bytes at `end`, outside any in-flight op's region. */
+  #reserve(n: number): void {
+    const length = this.end - this.start;
+    if (!this.#inflight && this.buf.length - this.end >= n) return;
+    if (!this.#inflight && this.start > 0 && this.buf.length - length >= n) {
+      this.buf.copyWithin(0, this.start, this.end);
+    } else {
+      // A new array: the old one may still be the target of a read op.
+      const next = new Uint8Array(grow(length + n + this.#minRead));
+      next.set(this.buf.subarray(this.start, this.end));
+      this.buf = next;
+    }
+    this.start = 0;
+    this.#setEnd(length);
+  }
+
+  #setEnd(end: number): void {
+    this.end = end;
+    this.view = this.buf.subarray(0, end);
+  }
+
+  /**
+   * Waits for one read op to add bytes to the buffer and resolves to the
+   * number added, 0 at EOF. `timeout` follows coio rules (0: only what is
+   * ready now, else `WouldBlockError`). A cancelled fill leaves the op running.
+   */
+  fill(timeout: number | null): Promise<number> {
+    if (this.closed) return Promise.reject(closedError());
+    if (this.#error !== undefined) {
+      const error = this.#error;
+      this.#error = undefined;
+      return Promise.reject(error);
+    }
+    if (this.#eofPending) {
+      this.#eofPending = false;
+      return Promise.resolve(0);
+    }
+    if (this.source === undefined) {
+      return Promise.reject(closedError("file not open for reading; it"));
+    }
+    if (!this.#inflight) this.#startRead();
+    if (timeout === 0) return this.#poll();
+    return suspend<number>(
+      this.#park,
+      timeout === null ? undefined : { timeout },
+    );
+  }
+
+  /** Starts a read op into the free tail of the buffer. */
+  #startRead(): void {
+    if (this.start === this.end) {
+      this.start = 0;
+      this.#setEnd(0);
+    }
+    if (this.buf.length - this.end < this.#minRead) {
+      this.#reserve(this.#minRead);
+    }
+    this.#inflight = true;
+    this.#opBuf = this.buf;
+    this.#opOff = this.end;
+    let op: Promise<number | null>;
+    try {
+      op = this.source!.read(this.buf.subarray(this.end));
+    } catch (error) {
+      op = Promise.reject(error);
+    }
+    op.then(this.#onRead, this.#onError);
+  }
+
+  // A poll with timeout 0: an op that completes at once (the data was ready)
+  // settles within a microtask or two; anything slower would block.
+  async #poll(): Promise<number> {
+    const mark = this.#total;
+    await null;
+    await null;
+    if (this.#total > mark) return this.#total - mark;
+    // Settled without data: an EOF or an error is pending; fill() reports it.
+    if (!this.#inflight) return this.fill(null);
+    throw new WouldBlockError();
+  }
+
+  #park = (waiter: Waiter<number>): void => {
+    this.#waiter = waiter;
+    waiter.onCancel = this.#unpark;
+    if (!this.#tracked) {
+      this.#tracked = true;
+      trackIo(1);
+    }
+  };
+
+  #unpark = (): void => {
+    this.#waiter = undefined;
+    this.#untrack();
+  };
+
+  #untrack(): void {
+    if (this.#tracked) {
+      this.#tracked = false;
+      trackIo(-1);
+    }
+  }
+
+  #onRead = (n: number | null): void => {
+    this.#inflight = false;
+    this.#untrack();
+    const opBuf = this.#opBuf;
+    this.#opBuf = EMPTY;
+    if (this.closed) return;
+    let added = 0;
+    if (n !== null && n > 0) {
+      added = n;
+      this.#total += n;
+      if (opBuf === this.buf && this.#opOff === this.end) {
+        this.#setEnd(this.end + n);
+      } else {
+        this.append(opBuf.subarray(this.#opOff, this.#opOff + n));
+      }
+    }
+    const waiter = this.#waiter;
+    this.#waiter = undefined;
+    if (waiter !== undefined) waiter.resume(added);
+    else if (n === null) this.#eofPending = true;
+  };
+
+  #onError = (error: unknown): void => {
+    this.#inflight = false;
+    this.#untrack();
+    this.#opBuf = EMPTY;
+    if (this.closed) return;
+    const mapped = toIoError(error);
+    const waiter = this.#waiter;
+    this.#waiter = undefined;
+    if (waiter !== undefined) waiter.fail(mapped);
+    else this.#error = mapped;
+  };
+
+  /**
+   * Marks the buffer closed: waiting readers fail with `EBADF`; an op still
+   * in flight ends when its source is closed and its result is dropped.
+   */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.#untrack();
+    const waiter = this.#waiter;
+    this.#waiter = undefined;
+    waiter?.fail(closedError());
+    this.lock.failAll(closedError);
+    this.buf = this.view = EMPTY;
+    this.start = this.end = 0;
+  }
+}
+
+/** A buffer capacity >= n: the next power of two. */
+function grow(n: number): number {
+  let size = 1024;
+  while (size < n) size *= 2;
+  return size;
+}

@@ -1,0 +1,228 @@
+import { toBytes } from "./_bytes.ts";
+import { closedError, toIoError } from "./_io_errors.ts";
+import { ReadBuffer } from "./_read_buffer.ts";
+import { checkTimeout } from "./_waiter.ts";
+import { type ByteWriter, type NbFile, nbFileSharing } from "./nb_file.ts";
+import { waitFor } from "./wait_for.ts";
+
+/** Options for {@linkcode NbSocket.makefile}. */
+export interface MakefileOptions {
+  /**
+   * Write buffering of the file (see {@linkcode NbFile.writeBufferLimit}).
+   * @default {8192}
+   */
+  writeBufferLimit?: number;
+}
+
+/** Options for {@linkcode NbSocket.startTls}. */
+export interface StartTlsOptions {
+  /** The server name to verify the certificate against (and send as SNI). */
+  hostname?: string;
+  /** PEM CA certificates to trust instead of the system's. */
+  caCerts?: string[];
+  /** ALPN protocols to offer. */
+  alpnProtocols?: string[];
+}
+
+/**
+ * A connected stream socket (TCP, TLS or Unix) with per-operation timeouts:
+ * Syncless's `nbsocket` over a `Deno.Conn`. Every wait obeys the socket's
+ * timeout (`null` forever, `0` `WouldBlockError` at once, `> 0`
+ * `TimeoutError("timed out")` per wait), the current tasklet's kill/raise
+ * and any enclosing timeout scope. A receive that gives up leaves its read
+ * running; the next receive gets its bytes.
+ *
+ * Files from {@linkcode makefile} share the socket's read buffer, so bytes
+ * one of them has buffered are never hidden from the other.
+ *
+ * @example An echo round trip
+ * ```ts
+ * import { socketpair } from "@syncless/syncless/coio";
+ *
+ * const [a, b] = await socketpair();
+ * await a.sendall("ping");
+ * console.log(new TextDecoder().decode(await b.recv(4))); // "ping"
+ * a.close();
+ * b.close();
+ * ```
+ */
+export class NbSocket {
+  #conn: Deno.Conn;
+  #rb: ReadBuffer;
+  #io: NbFile;
+  #writer: ByteWriter;
+  #timeout: number | null;
+  #closed = false;
+
+  /**
+   * Wraps a connected `Deno.Conn`; the socket owns it from now on.
+   * @param timeout the socket's initial timeout (ms, `null` forever).
+   */
+  constructor(conn: Deno.Conn, timeout: number | null = null) {
+    checkTimeout(timeout);
+    if (conn === null || typeof conn !== "object" || !("read" in conn)) {
+      throw new TypeError("NbSocket needs a Deno.Conn");
+    }
+    this.#conn = conn;
+    this.#timeout = timeout;
+    this.#rb = new ReadBuffer(conn);
+    this.#writer = { write: (p) => this.#conn.write(p) };
+    this.#io = nbFileSharing(this.#rb, this.#writer, {
+      writeBufferLimit: 0,
+      timeout,
+      onClose: () => undefined,
+    });
+  }
+
+  /** The underlying connection (for options coio does not wrap). */
+  get conn(): Deno.Conn {
+    return this.#conn;
+  }
+
+  /** The local address. */
+  get localAddr(): Deno.Addr {
+    return this.#conn.localAddr;
+  }
+
+  /** The peer's address. */
+  get remoteAddr(): Deno.Addr {
+    return this.#conn.remoteAddr;
+  }
+
+  /** True once `close()` was called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Sets the per-wait timeout in ms: `null` forever, `0` never wait. */
+  settimeout(ms: number | null): void {
+    checkTimeout(ms);
+    this.#timeout = ms ?? null;
+    this.#io.settimeout(this.#timeout);
+  }
+
+  /** The per-wait timeout in ms (`null`: wait forever). */
+  gettimeout(): number | null {
+    return this.#timeout;
+  }
+
+  /** `false` is `settimeout(0)`, `true` is `settimeout(null)`. */
+  setblocking(flag: boolean): void {
+    this.settimeout(flag ? null : 0);
+  }
+
+  /**
+   * Receives up to `n` bytes: buffered ones, or what one read brings.
+   * Resolves to an empty array at EOF.
+   * @throws {RangeError} when `n` is negative.
+   */
+  recv(n: number): Promise<Uint8Array> {
+    return this.#io.readAtMost(n);
+  }
+
+  /** Receives into `buf`; resolves to the number of bytes (0 at EOF). */
+  async recvInto(buf: Uint8Array): Promise<number> {
+    if (!(buf instanceof Uint8Array)) {
+      throw new TypeError("recvInto() needs a Uint8Array");
+    }
+    const data = await this.#io.readAtMost(buf.length);
+    buf.set(data);
+    return data.length;
+  }
+
+  /**
+   * Sends all of `data` (a string as UTF-8) and resolves to its length.
+   * Unlike a raw socket, it never sends only a part.
+   */
+  async send(data: Uint8Array | string): Promise<number> {
+    const bytes = toBytes(data);
+    await this.#io.write(bytes);
+    return bytes.length;
+  }
+
+  /** Sends all of `data` (a string as UTF-8). */
+  async sendall(data: Uint8Array | string): Promise<void> {
+    await this.#io.write(data);
+  }
+
+  /** Closes the sending side (the peer reads EOF); receiving goes on. */
+  async shutdown(): Promise<void> {
+    if (this.#closed) throw closedError("socket");
+    await this.#io.flush();
+    try {
+      await this.#conn.closeWrite();
+    } catch (error) {
+      throw toIoError(error);
+    }
+  }
+
+  /**
+   * A buffered {@linkcode NbFile} over this socket. It copies the socket's
+   * timeout now (later changes to either do not affect the other) and
+   * shares its read buffer; closing the file does not close the socket.
+   */
+  makefile(options: MakefileOptions = {}): NbFile {
+    if (this.#closed) throw closedError("socket");
+    return nbFileSharing(this.#rb, this.#writer, {
+      writeBufferLimit: options.writeBufferLimit,
+      timeout: this.#timeout,
+      onClose: () => undefined,
+    });
+  }
+
+  /**
+   * Upgrades this client connection to TLS (`Deno.startTls`) and completes
+   * the handshake. Nothing may be buffered or being read.
+   */
+  async startTls(options: StartTlsOptions = {}): Promise<void> {
+    if (this.#closed) throw closedError("socket");
+    if (this.#rb.inflight || this.#rb.length > 0) {
+      throw new TypeError(
+        "startTls() needs a socket with no buffered or pending reads",
+      );
+    }
+    let tls: Deno.TlsConn;
+    try {
+      tls = await Deno.startTls(this.#conn as Deno.TcpConn, options);
+    } catch (error) {
+      throw toIoError(error);
+    }
+    this.#conn = tls;
+    this.#rb.source = tls;
+    await handshake(tls, this.#timeout);
+  }
+
+  /** Closes the connection; waiting readers fail with `EBADF`. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#rb.close();
+    try {
+      this.#conn.close();
+    } catch (error) {
+      if (!(error instanceof Deno.errors.BadResource)) throw error;
+    }
+  }
+
+  /** Closes the socket (`using`). */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+/** Completes a TLS handshake, mapping its errors, within `timeout`. */
+export async function handshake(
+  conn: Deno.TlsConn,
+  timeout: number | null,
+): Promise<void> {
+  try {
+    await waitFor(conn.handshake(), timeout === null ? undefined : { timeout });
+  } catch (error) {
+    try {
+      conn.close();
+    } catch {
+      // Already closed.
+    }
+    throw toIoError(error);
+  }
+}
