@@ -31,10 +31,17 @@
 export class HttpError extends Error {
   /** The HTTP status code the server answers with. */
   readonly status: number;
+  /** Extra response headers, e.g. `Sec-WebSocket-Version` with a 426. */
+  readonly headers: readonly [string, string][];
   /** Creates an `HttpError` for `status` with a short explanation. */
-  constructor(status: number, message: string, options?: ErrorOptions) {
+  constructor(
+    status: number,
+    message: string,
+    options?: ErrorOptions & { headers?: [string, string][] },
+  ) {
     super(message, options);
     this.name = "HttpError";
     this.status = status;
+    this.headers = options?.headers ?? [];
   }
 }
