@@ -41,3 +41,5 @@ export * from "./nb_listener.ts";
 export * from "./connect.ts";
 export * from "./socketpair.ts";
 export * from "./limit_reader.ts";
+export * from "./dns.ts";
+export * from "./resolver_config.ts";
