@@ -1,0 +1,200 @@
+// Runs console input with a per-session scope.
+//
+// Design: each input is rewritten (see _rewrite.ts) and compiled, with an
+// indirect eval, as
+//
+//   (async function (__syncless__) { with (__syncless__.scope) { <input>
+//   } })
+//
+// The function is async, so top-level `await` works; the code is sloppy
+// (required by `with`), as in Node's REPL. `__syncless__.scope` is a Proxy
+// over the session's own bindings and, behind them, read-only layers (the
+// session's built-ins, the host's extra scope, the whole public API): reads
+// of a name the session knows come from there, anything else falls through
+// to globals. Top-level declarations become assignments through the proxy,
+// so `let x = 2` on one line and `x * 21` on the next both see the session's
+// `x`; `const` names refuse later assignments. The wrapper starts on the
+// input's first line, so line numbers in stack traces are the input's.
+
+import { type DeclarationKind, rewrite } from "./_rewrite.ts";
+
+const HELPER = "__syncless__";
+// Frames from these files are the console's and the scheduler's, not the user's.
+const MACHINERY = [
+  import.meta.url,
+  new URL("../coio/tasklet.ts", import.meta.url).href,
+];
+
+type Compiled = (helper: Helper) => Promise<unknown>;
+
+interface Helper {
+  scope: Record<string, unknown>;
+  import: (specifier: string, options?: ImportCallOptions) => Promise<unknown>;
+  publish: (functions: Record<string, unknown>) => void;
+}
+
+/** Resolves an import specifier of console input against the working directory. */
+function resolveSpecifier(specifier: string): string {
+  if (/^\.{0,2}\//.test(specifier)) {
+    return new URL(specifier, `file://${Deno.cwd()}/`).href;
+  }
+  return specifier;
+}
+
+/**
+ * One session's scope and the means to run input in it. Inputs of one
+ * evaluator must run one at a time (each console session does so).
+ */
+export class Evaluator {
+  /** The session's own bindings (declared or assigned names). */
+  readonly bindings: Record<string, unknown> = Object.create(null);
+  #layers: readonly object[];
+  #constants = new Set<string>();
+  #declaringConstants = new Set<string>();
+  #helper: Helper;
+  #inputs = 0;
+  // Per compiled input: how many characters the wrapper adds to line 1.
+  #prefixLengths = new Map<string, number>();
+
+  /**
+   * @param layers Read-only bindings behind the session's own, searched in
+   * order (own properties only).
+   */
+  constructor(layers: readonly object[]) {
+    this.#layers = layers;
+    const bindings = this.bindings;
+    const find = (key: string) => {
+      if (key in bindings) return bindings;
+      return this.#layers.find((layer) => Object.hasOwn(layer, key));
+    };
+    const scope = new Proxy(bindings, {
+      has: (_, key) => typeof key === "string" && find(key) !== undefined,
+      get: (_, key) => {
+        if (typeof key !== "string") return undefined; // Symbol.unscopables
+        const layer = find(key) as Record<string, unknown> | undefined;
+        return layer?.[key];
+      },
+      set: (_, key, value) => {
+        if (typeof key !== "string") return false;
+        if (
+          this.#constants.has(key) && !this.#declaringConstants.has(key)
+        ) {
+          throw new TypeError("Assignment to constant variable.");
+        }
+        bindings[key] = value;
+        return true;
+      },
+      deleteProperty: (_, key) => {
+        if (typeof key === "string") {
+          this.#constants.delete(key);
+          delete bindings[key];
+        }
+        return true;
+      },
+    });
+    this.#helper = {
+      scope,
+      import: (specifier, options) =>
+        import(resolveSpecifier(String(specifier)), options),
+      publish: (functions) => Object.assign(bindings, functions),
+    };
+  }
+
+  /**
+   * Whether `source` is the beginning of an input that more lines could
+   * complete (an open bracket, template or comment, a trailing operator...).
+   */
+  isIncomplete(source: string): boolean {
+    const rewritten = rewrite(source, HELPER);
+    if (!rewritten.incomplete) return false;
+    try {
+      this.#compile(rewritten.withoutReturn, [], "input");
+      return false;
+    } catch {
+      return true;
+    }
+  }
+
+  /**
+   * Runs `source` in the session's scope and returns the value of its last
+   * expression statement (`undefined` if it ends with another statement).
+   * Throws what the code throws, or a `SyntaxError`.
+   */
+  async evaluate(source: string): Promise<unknown> {
+    const name = `input-${++this.#inputs}`;
+    const rewritten = rewrite(source, HELPER);
+    const candidates: string[] = [];
+    if (rewritten.maybeObjectLiteral) {
+      const literal = rewrite(`(${source}\n)`, HELPER).withReturn;
+      if (literal !== undefined) candidates.push(literal);
+    }
+    if (rewritten.withReturn !== undefined) {
+      candidates.push(rewritten.withReturn);
+    }
+    candidates.push(rewritten.withoutReturn);
+    let compiled: Compiled | undefined;
+    for (let i = 0; i < candidates.length && compiled === undefined; i++) {
+      try {
+        compiled = this.#compile(candidates[i], rewritten.functions, name);
+      } catch (error) {
+        if (i === candidates.length - 1) throw error;
+      }
+    }
+    this.#declare(rewritten.declarations);
+    try {
+      return await compiled!(this.#helper);
+    } finally {
+      for (const name of this.#declaringConstants) this.#constants.add(name);
+      this.#declaringConstants.clear();
+    }
+  }
+
+  #compile(body: string, functions: string[], name: string): Compiled {
+    const publish = functions.length === 0
+      ? ""
+      : `${HELPER}.publish({ ${functions.join(", ")} }); `;
+    const prefix =
+      `(async function (${HELPER}) { with (${HELPER}.scope) { ${publish}`;
+    const compiled = (0, eval)(
+      `${prefix}${body}\n} })\n//# sourceURL=${name}`,
+    ) as Compiled;
+    this.#prefixLengths.set(name, prefix.length);
+    return compiled;
+  }
+
+  #declare(declarations: Map<string, DeclarationKind>): void {
+    for (const [name, kind] of declarations) {
+      if (kind === "const") {
+        this.#declaringConstants.add(name);
+      } else {
+        this.#constants.delete(name);
+      }
+      // let/const/class start fresh; var and function keep a value they had.
+      if (kind === "var" || kind === "function") {
+        if (!(name in this.bindings)) this.bindings[name] = undefined;
+      } else {
+        this.bindings[name] = undefined;
+      }
+    }
+  }
+
+  /**
+   * Tidies a stack trace for the user: drops the frames of the console
+   * machinery (from the evaluator's own frame down) and shows positions in
+   * console input as `input-N:line:column` of what was typed.
+   */
+  formatStack(text: string): string {
+    const lines = text.split("\n");
+    const cut = lines.findIndex((line) =>
+      /^\s+at /.test(line) && MACHINERY.some((url) => line.includes(url))
+    );
+    if (cut >= 0) lines.length = cut;
+    return lines.join("\n").replace(
+      /\b(input-\d+), <anonymous>:(\d+):(\d+)/g,
+      (_, name: string, line: string, column: string) => {
+        const shift = line === "1" ? this.#prefixLengths.get(name) ?? 0 : 0;
+        return `${name}:${line}:${Math.max(1, Number(column) - shift)}`;
+      },
+    );
+  }
+}
