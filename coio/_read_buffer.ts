@@ -187,6 +187,7 @@ export class ReadBuffer {
     const mark = this.#total;
     await null;
     await null;
+    await null;
     if (this.#total > mark) return this.#total - mark;
     // Settled without data: an EOF or an error is pending; fill() reports it.
     if (!this.#inflight) return this.fill(null);

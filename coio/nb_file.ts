@@ -810,6 +810,7 @@ export class NbFile implements AsyncIterable<Uint8Array> {
   async #pollWrite(): Promise<number> {
     await null;
     await null;
+    await null;
     if (this.#wInflight) {
       this.#detach();
       throw new WouldBlockError();
@@ -970,6 +971,8 @@ class LineIterator implements AsyncIterableIterator<Uint8Array> {
       this.#done = true;
       return { done: true, value: undefined };
     }
+    // A line without its newline only comes at EOF: do not read again.
+    if (line[line.length - 1] !== NEWLINE) this.#done = true;
     return { done: false, value: line };
   }
 
