@@ -202,6 +202,37 @@ export class HError extends Error {
 }
 
 /**
+ * A {@linkcode ThreadPool} call that could not run or finish: `code` is
+ * `"ERR_POOL_CLOSED"` (the pool was closed before or during the call),
+ * `"ERR_MODULE_NOT_FOUND"` or `"ERR_MODULE_LOAD"` (the module could not be
+ * imported in the worker), `"ERR_NOT_A_FUNCTION"` (the export is missing or
+ * not a function) or `"ERR_WORKER_EXITED"` (the worker died during the call).
+ * Errors thrown by the called function itself are rethrown as they were.
+ *
+ * @example
+ * ```ts
+ * import { ThreadPool, ThreadPoolError } from "@syncless/syncless/coio";
+ *
+ * using pool = new ThreadPool(1);
+ * try {
+ *   await pool.run("file:///no/such/module.ts", "main");
+ * } catch (error) {
+ *   if (error instanceof ThreadPoolError) console.log(error.code); // "ERR_MODULE_NOT_FOUND"
+ * }
+ * ```
+ */
+export class ThreadPoolError extends Error {
+  /** What went wrong, such as `"ERR_POOL_CLOSED"`. */
+  readonly code: string;
+  /** Creates a `ThreadPoolError`. */
+  constructor(code: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "ThreadPoolError";
+    this.code = code;
+  }
+}
+
+/**
  * Thrown by a synchronous `Deno.*Sync` call made inside a tasklet while
  * {@linkcode forbidSync} is on in `"throw"` mode: such a call blocks every
  * tasklet until it returns. `call` names it, `tasklet` names the caller.

@@ -26,6 +26,11 @@ export { TimeoutScope, withTimeout } from "./with_timeout.ts";
 export * from "./move_on_after.ts";
 export * from "./run_with_timeout.ts";
 export * from "./wait_for.ts";
+export * from "./lock.ts";
+export * from "./semaphore.ts";
+export * from "./event.ts";
+export * from "./signal.ts";
+export * from "./thread_pool.ts";
 export {
   type ByteReader,
   type ByteWriter,
