@@ -17,3 +17,4 @@
  * @module
  */
 export * from "./coio/mod.ts";
+export * from "./console/mod.ts";
