@@ -1,5 +1,6 @@
 import { toIoError } from "./_io_errors.ts";
-import { checkTimeout, suspend } from "./_waiter.ts";
+import { checkTimeout } from "./_waiter.ts";
+import { waitFor } from "./wait_for.ts";
 import { handshake, NbSocket } from "./nb_socket.ts";
 
 /** Options for {@linkcode connect}. */
@@ -99,23 +100,28 @@ export async function connect(options: ConnectOptions): Promise<NbSocket> {
 }
 
 /** Waits for a connect op; if the wait gives up, a late connection is closed. */
-function adopt(
+async function adopt(
   op: Promise<Deno.Conn>,
   timeout: number | null,
   signal: AbortSignal | undefined,
 ): Promise<Deno.Conn> {
-  return suspend<Deno.Conn>((waiter) => {
-    op.then(
-      (conn) => {
-        if (!waiter.resume(conn)) {
-          try {
-            conn.close();
-          } catch {
-            // Already closed.
-          }
-        }
-      },
-      (error) => waiter.fail(toIoError(error)),
-    );
-  }, { timeout, signal });
+  const outcome = op.then(
+    (conn) => ({ conn, error: undefined }),
+    (error: unknown) => ({ conn: undefined, error }),
+  );
+  let result;
+  try {
+    result = await waitFor(outcome, { timeout, signal });
+  } catch (error) {
+    outcome.then(({ conn }) => {
+      try {
+        conn?.close();
+      } catch {
+        // Already closed.
+      }
+    });
+    throw error;
+  }
+  if (result.conn === undefined) throw toIoError(result.error);
+  return result.conn;
 }

@@ -1,5 +1,6 @@
 import { closedError, toIoError } from "./_io_errors.ts";
 import { checkTimeout, suspend, type Waiter } from "./_waiter.ts";
+import { SocketError } from "./errors.ts";
 import { NbSocket } from "./nb_socket.ts";
 
 /** Options for {@linkcode listen}. */
@@ -218,6 +219,12 @@ export function listen(options: ListenOptions = {}): NbListener {
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
       throw new RangeError(`port must be an integer 0-65535, got ${port}`);
     }
+    if (reusePort && !unstableNet()) {
+      throw new SocketError(
+        "EOPNOTSUPP",
+        'reusePort needs Deno\'s unstable net API: run with --unstable-net or add "unstable": ["net"] to deno.json',
+      );
+    }
     if (tls !== undefined) {
       return new NbListener(
         Deno.listenTls(
@@ -236,6 +243,13 @@ export function listen(options: ListenOptions = {}): NbListener {
   } catch (error) {
     throw toIoError(error);
   }
+}
+
+// Deno exits the process when an unstable option is used without its flag;
+// `listenDatagram` exists only when the unstable net API is enabled.
+function unstableNet(): boolean {
+  return typeof (Deno as { listenDatagram?: unknown }).listenDatagram ===
+    "function";
 }
 
 function closeQuietly(resource: { close(): void }): void {

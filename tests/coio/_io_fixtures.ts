@@ -113,3 +113,100 @@ export async function haveProgram(name: string): Promise<boolean> {
     return false;
   }
 }
+
+/** A CA and a server certificate for `localhost`/`127.0.0.1`, PEM. */
+export interface TestCertificate {
+  caCert: string;
+  cert: string;
+  key: string;
+}
+
+let certificate: Promise<TestCertificate | undefined> | undefined;
+
+/**
+ * Generates (once per process) a test CA and a server certificate signed by
+ * it with `openssl`; `undefined` when openssl is missing.
+ */
+export function testCertificate(): Promise<TestCertificate | undefined> {
+  certificate ??= makeCertificate();
+  return certificate;
+}
+
+async function makeCertificate(): Promise<TestCertificate | undefined> {
+  if (!await haveProgram("openssl")) return undefined;
+  const dir = await Deno.makeTempDir({ prefix: "syncless-tls-" });
+  const run = async (...args: string[]) => {
+    const out = await new Deno.Command("openssl", {
+      args,
+      cwd: dir,
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    if (!out.success) {
+      throw new Error(
+        `openssl ${args[0]}: ${new TextDecoder().decode(out.stderr)}`,
+      );
+    }
+  };
+  try {
+    const ec = [
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+    ];
+    await run(
+      "req",
+      "-x509",
+      ...ec,
+      "-keyout",
+      "ca.key",
+      "-out",
+      "ca.pem",
+      "-days",
+      "3650",
+      "-subj",
+      "/CN=Syncless Test CA",
+    );
+    await run(
+      "req",
+      ...ec,
+      "-keyout",
+      "key.pem",
+      "-out",
+      "req.csr",
+      "-subj",
+      "/CN=localhost",
+    );
+    await Deno.writeTextFile(
+      `${dir}/ext.cnf`,
+      "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n" +
+        "keyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n",
+    );
+    await run(
+      "x509",
+      "-req",
+      "-in",
+      "req.csr",
+      "-CA",
+      "ca.pem",
+      "-CAkey",
+      "ca.key",
+      "-CAcreateserial",
+      "-out",
+      "cert.pem",
+      "-days",
+      "3650",
+      "-extfile",
+      "ext.cnf",
+    );
+    return {
+      caCert: await Deno.readTextFile(`${dir}/ca.pem`),
+      cert: await Deno.readTextFile(`${dir}/cert.pem`),
+      key: await Deno.readTextFile(`${dir}/key.pem`),
+    };
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
