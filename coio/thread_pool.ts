@@ -53,7 +53,6 @@ interface Port {
  * WORKER_URL), so it must not use anything from this module's scope.
  */
 function workerMain(port: Port): void {
-  const modules = new Map<string, Promise<Record<string, unknown>>>();
   const describe = (thrown: unknown): Thrown => {
     if (!(thrown instanceof Error)) return { isError: false, value: thrown };
     const code = (thrown as { code?: unknown }).code;
@@ -74,37 +73,45 @@ function workerMain(port: Port): void {
       port.postMessage({ ok: false, kind: "clone", error: describe(error) });
     }
   };
-  port.on("message", async ({ url, name, args }) => {
-    let exports: Record<string, unknown>;
-    try {
-      let loading = modules.get(url);
-      if (loading === undefined) {
-        loading = import(url);
-        modules.set(url, loading);
-        loading.catch(() => modules.delete(url));
-      }
-      exports = await loading;
-    } catch (error) {
-      send({ ok: false, kind: "import", error: describe(error) });
-      return;
-    }
-    const fn = exports[name];
+  const settle = (value: unknown) => send({ ok: true, value });
+  const fail = (error: unknown) =>
+    send({ ok: false, kind: "throw", error: describe(error) });
+  const call = (exports: Record<string, unknown>, request: Request) => {
+    const fn = exports[request.name];
     if (typeof fn !== "function") {
-      send({
-        ok: false,
-        kind: "export",
-        found: name in exports ? typeof fn : "nothing",
-      });
+      const found = request.name in exports ? typeof fn : "nothing";
+      send({ ok: false, kind: "export", found });
       return;
     }
     let value: unknown;
     try {
-      value = await fn(...args);
+      value = fn(...request.args);
     } catch (error) {
-      send({ ok: false, kind: "throw", error: describe(error) });
+      fail(error);
       return;
     }
-    send({ ok: true, value });
+    // Synchronous results go back at once, without a trip through a promise.
+    if (typeof (value as PromiseLike<unknown> | null)?.then === "function") {
+      Promise.resolve(value).then(settle, fail);
+    } else {
+      settle(value);
+    }
+  };
+  // A worker runs one call at a time, so a module is never imported twice
+  // at once; a failed import is retried by the next call.
+  const loaded = new Map<string, Record<string, unknown>>();
+  port.on("message", (request) => {
+    const exports = loaded.get(request.url);
+    if (exports !== undefined) {
+      call(exports, request);
+      return;
+    }
+    import(request.url).then((module: Record<string, unknown>) => {
+      loaded.set(request.url, module);
+      call(module, request);
+    }, (error: unknown) => {
+      send({ ok: false, kind: "import", error: describe(error) });
+    });
   });
 }
 
