@@ -466,3 +466,19 @@ function keepAliveFrom(connection: string, minor: number): boolean {
   if (close) return false;
   return minor === 1 || keepAlive;
 }
+
+/** Percent-decodes a path to bytes shown as latin1; `%00` is refused. */
+export function decodePath(path: string): string {
+  if (path.indexOf("%") === -1) return path;
+  let out = "";
+  let last = 0;
+  for (let i = path.indexOf("%"); i !== -1; i = path.indexOf("%", i + 1)) {
+    const code = parseInt(path.substr(i + 1, 2), 16);
+    if (!/^[0-9A-Fa-f]{2}$/.test(path.substr(i + 1, 2))) continue;
+    if (code === 0) throw new HttpError(400, "%00 in the request path");
+    out += path.slice(last, i) + String.fromCharCode(code);
+    last = i + 3;
+    i += 2;
+  }
+  return out + path.slice(last);
+}

@@ -26,6 +26,8 @@
 export interface BodyReader extends AsyncIterable<Uint8Array> {
   /** Up to `n` bytes (all the rest when `n` is negative or omitted); fewer only at the end. */
   read(n?: number): Promise<Uint8Array>;
+  /** What is buffered now, or else what arrives next: 1 to `n` bytes; empty at the end. */
+  readAtMost(n: number): Promise<Uint8Array>;
   /** The next line with its `\n`, at most `limit` bytes; empty at the end. */
   readline(limit?: number): Promise<Uint8Array>;
   /** The next line without its `\n` or `\r\n`; `null` at the end. */

@@ -1,0 +1,460 @@
+// One client connection, served by one tasklet running one loop (the shape
+// of Go's `conn.serve`): read a head straight out of the buffer, call the
+// app, send the response, repeat while the connection stays alive. Answers
+// to pipelined requests are buffered and written together when the loop has
+// to wait for input, so a batch of requests costs one write.
+
+import {
+  type NbFile,
+  type NbSocket,
+  SocketError,
+  TaskletExit,
+  TimeoutError,
+  WouldBlockError,
+} from "../coio/mod.ts";
+import { EMPTY_BODY, RequestBody } from "./_body_reader.ts";
+import { ConnectionInput } from "./_input.ts";
+import {
+  checkIncompleteHead,
+  decodePath,
+  findHeadEnd,
+  parseRequestHead,
+  type RequestHead,
+  resumeScanAt,
+  skipEmptyLines,
+} from "./_request_head.ts";
+import {
+  CONTINUE_RESPONSE,
+  errorResponse,
+  ResponseWriter,
+} from "./_response.ts";
+import type { BodyLimits } from "./_body_reader.ts";
+import type { HeadLimits } from "./_request_head.ts";
+import type { BodyReader, Environ, ErrorStream, WsgiApp } from "./environ.ts";
+import { HttpError } from "./errors.ts";
+
+// Unread body bytes the server reads and drops to keep a connection alive;
+// beyond this it closes the connection instead.
+const MAX_DRAIN = 256 * 1024;
+// How long, and how much, a closing connection keeps reading so that the
+// peer sees the last response rather than a reset.
+const LINGER_MS = 1000;
+const LINGER_BYTES = 1 << 20;
+
+const WSGI_VERSION: [number, number] = [1, 0];
+const ERRORS: ErrorStream = {
+  write(text: string) {
+    Deno.stderr.writeSync(new TextEncoder().encode(text));
+  },
+  writelines(lines: Iterable<string>) {
+    for (const line of lines) this.write(line);
+  },
+  flush() {},
+};
+
+// Header name → environ key ("User-Agent" → "HTTP_USER_AGENT"); null for
+// names left out. Bounded so that random names cannot grow it forever.
+const environKeys = new Map<string, string | null>();
+function environKey(name: string): string | null {
+  let key = environKeys.get(name);
+  if (key !== undefined) return key;
+  const upper = name.toUpperCase();
+  if (name.includes("_") || upper === "PROXY") {
+    // `X_A` must not pose as `X-A`; `Proxy` would become HTTP_PROXY (httpoxy).
+    key = null;
+  } else if (upper === "CONTENT-TYPE") key = "CONTENT_TYPE";
+  else if (upper === "CONTENT-LENGTH") key = "CONTENT_LENGTH";
+  else key = "HTTP_" + upper.replaceAll("-", "_");
+  if (environKeys.size < 1024) environKeys.set(name, key);
+  return key;
+}
+
+/** What every connection of a server shares: the app, limits, timeouts. */
+export interface ServerState {
+  /** The app (fetch-style apps arrive adapted). */
+  app: WsgiApp;
+  /** Limits on request heads. */
+  limits: HeadLimits;
+  /** Limits and timeout of request bodies. */
+  bodyLimits: BodyLimits;
+  /** Total time for a head from its first byte (and before a first request), ms. */
+  headersTimeout: number;
+  /** Idle time allowed between requests, ms. */
+  keepAliveTimeout: number;
+  /** Longest wait for the client to accept bytes, ms (`null`: forever). */
+  writeTimeout: number | null;
+  /** True for TLS connections. */
+  secure: boolean;
+  /** `"http"` or `"https"`. */
+  scheme: string;
+  /** `SERVER_NAME`. */
+  serverName: string;
+  /** `SERVER_PORT`. */
+  serverPort: string;
+  /** `wsgi.multiprocess`. */
+  multiprocess: boolean;
+  /** Set by a graceful shutdown: finish what runs, take no new requests. */
+  closing: boolean;
+  /** Receives one Common Log Format line per request, if set. */
+  accessLog: ((line: string) => void) | undefined;
+  /** Reports an app or connection error (never a client disconnect). */
+  reportError(error: unknown, environ: Environ | undefined): void;
+}
+
+/** The server's connection to one client. */
+export class Connection {
+  readonly socket: NbSocket;
+  readonly file: NbFile;
+  readonly input: ConnectionInput;
+  /** True while waiting for the first byte of a request (safe to close at shutdown). */
+  idle = true;
+  /** True once an app took the socket over (the server lets go of it). */
+  taken = false;
+  #state: ServerState;
+  #response: ResponseWriter;
+  #remoteAddr: string;
+  #remotePort: string;
+  #head: RequestHead | undefined = undefined;
+  #body: RequestBody | typeof EMPTY_BODY = EMPTY_BODY;
+  #linger = false;
+  #requests = 0;
+
+  constructor(socket: NbSocket, state: ServerState) {
+    this.socket = socket;
+    this.#state = state;
+    // Responses accumulate until the loop waits for input (or 64 KiB pile up).
+    this.file = socket.makefile({ writeBufferLimit: 65536 });
+    this.input = new ConnectionInput(this.file);
+    this.#response = new ResponseWriter(this.file, this.#beforeHead);
+    const addr = socket.remoteAddr;
+    if (addr.transport === "unix" || addr.transport === "unixpacket") {
+      this.#remoteAddr = (addr as Deno.UnixAddr).path ?? "";
+      this.#remotePort = "";
+    } else {
+      this.#remoteAddr = (addr as Deno.NetAddr).hostname;
+      this.#remotePort = String((addr as Deno.NetAddr).port);
+    }
+  }
+
+  /** The client's address, for `info.remoteAddr`. */
+  get remoteAddr(): string {
+    return this.#remoteAddr;
+  }
+
+  /** Serves requests until the connection ends; never throws. */
+  async serve(): Promise<void> {
+    try {
+      for (;;) {
+        const head = await this.#readHead();
+        if (head === null) break;
+        if (!await this.#handle(head) || this.taken) break;
+      }
+    } catch (error) {
+      await this.#onConnectionError(error);
+    } finally {
+      if (!this.taken) await this.#close();
+    }
+  }
+
+  /**
+   * Reads the next request head: `null` when the connection should end
+   * quietly (EOF or idle timeout between requests, or shutdown).
+   */
+  async #readHead(): Promise<RequestHead | null> {
+    const state = this.#state;
+    const input = this.input;
+    let from = 0;
+    let deadline = 0;
+    for (;;) {
+      let n = input.length;
+      if (n > 0) {
+        let view = input.view();
+        const skip = skipEmptyLines(view, 0, n);
+        if (skip > 0) {
+          input.consume(skip);
+          n -= skip;
+          view = view.subarray(skip);
+          from = 0;
+        }
+        if (n > 0) {
+          const end = findHeadEnd(view, 0, n, from);
+          if (end !== -1) {
+            const head = parseRequestHead(
+              view,
+              0,
+              end,
+              state.limits,
+              state.secure,
+            );
+            input.consume(end);
+            this.idle = false;
+            return head;
+          }
+          checkIncompleteHead(view, 0, n, state.limits);
+          from = resumeScanAt(view, 0, n);
+          if (deadline === 0) {
+            deadline = performance.now() + state.headersTimeout;
+          }
+        }
+      }
+      // More bytes are needed: first send what earlier requests produced.
+      if (this.file.writeBufferLength > 0) await this.#flush();
+      let timeout: number;
+      if (deadline !== 0) {
+        timeout = deadline - performance.now();
+        if (timeout <= 0) throw new HttpError(408, "request head timed out");
+        this.idle = false;
+      } else {
+        if (state.closing) return null;
+        timeout = this.#requests === 0
+          ? state.headersTimeout
+          : state.keepAliveTimeout;
+        this.idle = true;
+      }
+      let got: number;
+      try {
+        got = await input.fill(timeout === Infinity ? null : timeout);
+      } catch (error) {
+        if (
+          !(error instanceof TimeoutError || error instanceof WouldBlockError)
+        ) {
+          throw error;
+        }
+        if (deadline === 0) return null; // idle: close quietly
+        throw new HttpError(408, "request head timed out");
+      }
+      this.idle = false;
+      if (got === 0) {
+        if (input.length === 0) return null;
+        throw new HttpError(400, "connection closed inside the request head");
+      }
+    }
+  }
+
+  /** Serves one request; true when the connection may carry another. */
+  async #handle(head: RequestHead): Promise<boolean> {
+    const state = this.#state;
+    this.#requests++;
+    this.#head = head;
+    const body = head.contentLength === 0 ? EMPTY_BODY : new RequestBody(
+      this.input,
+      head.contentLength,
+      state.bodyLimits,
+      head.expectContinue ? this.#sendContinue : undefined,
+    );
+    this.#body = body;
+    const response = this.#response;
+    response.reset(head.method === "HEAD", head.minor);
+    let environ: Environ | undefined;
+    try {
+      environ = this.#environ(head, body);
+      if (
+        environ.HTTP_UPGRADE !== undefined && this.file.writeBufferLength > 0
+      ) {
+        // The app may take the socket over: earlier answers must be out first.
+        await this.#flush();
+      }
+      let result = state.app(environ, response.startResponse);
+      if (result !== null && typeof result === "object" && "then" in result) {
+        // The app waits for something: let the client have earlier answers.
+        if (this.file.writeBufferLength > 0) await this.#flush();
+        result = await result;
+      }
+      if (this.taken) return false;
+      await response.finish(result);
+    } catch (error) {
+      if (this.taken) return false;
+      if (error instanceof HttpError) {
+        if (environ === undefined) this.#linger = true;
+      } else if (!isDisconnect(error)) {
+        state.reportError(error, environ);
+      }
+      if (!response.headSent) this.#linger = true;
+      await response.fail(error);
+    }
+    if (state.accessLog !== undefined) this.#logAccess(head, response);
+    return response.keepAlive;
+  }
+
+  /** Decides, just before the head goes out, whether the connection stays open. */
+  #beforeHead = (): boolean | Promise<boolean> => {
+    const head = this.#head!;
+    if (!head.keepAlive || this.#state.closing) return false;
+    const body = this.#body;
+    if (body.done) return true;
+    // The client still waits for 100 Continue: its body may never come.
+    if (head.expectContinue && !(body as RequestBody).touched) return false;
+    return (body as RequestBody).drain(MAX_DRAIN);
+  };
+
+  #sendContinue = async (): Promise<void> => {
+    if (this.#response.headSent) return;
+    await this.file.write(CONTINUE_RESPONSE);
+    await this.#flush();
+  };
+
+  /** Hands the socket to the app (`environ["syncless.takeover"]`). */
+  #takeover = (): NbSocket => {
+    if (this.taken) throw new Error("the connection was already taken over");
+    if (this.#response.headSent) {
+      throw new Error("cannot take over a connection after the response head");
+    }
+    this.taken = true;
+    const input = this.input;
+    if (input.pos > 0) {
+      // Synchronous: the consumed bytes are buffered and nobody is reading.
+      this.file.discard(input.pos).catch(() => {});
+      input.pos = 0;
+    }
+    return this.socket;
+  };
+
+  #environ(head: RequestHead, body: BodyReader): Environ {
+    const state = this.#state;
+    const environ: Environ = {
+      REQUEST_METHOD: head.method,
+      SCRIPT_NAME: "",
+      PATH_INFO: decodePath(head.path),
+      QUERY_STRING: head.query,
+      REQUEST_URI: head.target,
+      SERVER_PROTOCOL: head.minor === 1 ? "HTTP/1.1" : "HTTP/1.0",
+      SERVER_NAME: state.serverName,
+      SERVER_PORT: state.serverPort,
+      REMOTE_ADDR: this.#remoteAddr,
+      REMOTE_PORT: this.#remotePort,
+      "wsgi.input": body,
+      "wsgi.errors": ERRORS,
+      "wsgi.url_scheme": state.scheme,
+      "wsgi.version": WSGI_VERSION,
+      "wsgi.multithread": true,
+      "wsgi.multiprocess": state.multiprocess,
+      "wsgi.run_once": false,
+      "wsgi.input_terminated": true,
+      "syncless.takeover": this.#takeover,
+    };
+    const names = head.names;
+    const values = head.values;
+    for (let i = 0; i < names.length; i++) {
+      const key = environKey(names[i]);
+      if (key === null) continue;
+      const previous = environ[key];
+      environ[key] = previous === undefined
+        ? values[i]
+        : `${previous}, ${values[i]}`;
+    }
+    if (head.scheme !== "") environ.HTTP_HOST = head.host;
+    return environ;
+  }
+
+  async #flush(): Promise<void> {
+    this.file.settimeout(this.#state.writeTimeout);
+    await this.file.flush();
+  }
+
+  async #sendError(error: unknown): Promise<void> {
+    const status = error instanceof HttpError ? error.status : 500;
+    const message = error instanceof HttpError ? error.message : "";
+    const extra = error instanceof HttpError ? error.headers : [];
+    await this.file.write(errorResponse(status, message, extra));
+  }
+
+  async #onConnectionError(error: unknown): Promise<void> {
+    if (error instanceof HttpError) {
+      // A bad request head: answer it, then close.
+      this.#linger = true;
+      try {
+        await this.#sendError(error);
+      } catch {
+        // The client is gone.
+      }
+      if (this.#state.accessLog !== undefined) {
+        this.#state.accessLog(
+          `${this.#remoteAddr} - - [${clfDate()}] "-" ${error.status} -`,
+        );
+      }
+      return;
+    }
+    if (!isDisconnect(error)) this.#state.reportError(error, undefined);
+  }
+
+  #logAccess(head: RequestHead, response: ResponseWriter): void {
+    const version = head.minor === 1 ? "HTTP/1.1" : "HTTP/1.0";
+    this.#state.accessLog!(
+      `${this.#remoteAddr} - - [${clfDate()}] "${head.method} ${head.target} ${version}" ${response.statusCode} ${
+        response.bytesSent > 0 ? response.bytesSent : "-"
+      }`,
+    );
+  }
+
+  async #close(): Promise<void> {
+    const file = this.file;
+    const socket = this.socket;
+    try {
+      if (file.writeBufferLength > 0) await this.#flush();
+      const unread = this.input.length > 0 || !this.#body.done;
+      if (this.#linger || unread) await this.#lingerClose();
+    } catch {
+      // The client is gone; just close.
+    } finally {
+      socket.close();
+    }
+  }
+
+  /** Half-closes, then reads and drops what the client still sends, briefly. */
+  async #lingerClose(): Promise<void> {
+    await this.socket.shutdown();
+    const input = this.input;
+    const deadline = performance.now() + LINGER_MS;
+    let total = 0;
+    while (total < LINGER_BYTES) {
+      const left = deadline - performance.now();
+      if (left <= 0) return;
+      input.consume(input.length);
+      const n = await input.fill(left);
+      if (n === 0) return;
+      total += n;
+    }
+  }
+}
+
+/** Errors that only mean the client went away (or the server killed the connection). */
+function isDisconnect(error: unknown): boolean {
+  return error instanceof SocketError || error instanceof TaskletExit ||
+    error instanceof TimeoutError;
+}
+
+let clfSecond = -1;
+let clfText = "";
+const MONTHS = [
+  "Jan",
+  "Feb",
+  "Mar",
+  "Apr",
+  "May",
+  "Jun",
+  "Jul",
+  "Aug",
+  "Sep",
+  "Oct",
+  "Nov",
+  "Dec",
+];
+
+/** The current time in Common Log Format (`10/Oct/2000:13:55:36 +0000`), cached per second. */
+function clfDate(): string {
+  const now = Date.now();
+  const second = Math.floor(now / 1000);
+  if (second !== clfSecond) {
+    clfSecond = second;
+    const d = new Date(now);
+    const pad = (n: number) => String(n).padStart(2, "0");
+    clfText =
+      `${pad(d.getUTCDate())}/${
+        MONTHS[d.getUTCMonth()]
+      }/${d.getUTCFullYear()}:` +
+      `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${
+        pad(d.getUTCSeconds())
+      } +0000`;
+  }
+  return clfText;
+}
