@@ -17,4 +17,5 @@
  * @module
  */
 export * from "./coio/mod.ts";
+export * from "./wsgi/mod.ts";
 export * from "./console/mod.ts";
