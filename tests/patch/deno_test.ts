@@ -1,12 +1,9 @@
 import assert from "node:assert/strict";
 import dgram from "node:dgram";
-import {
-  sleep,
-  spawn,
-  TaskletExit,
-  TimeoutError,
-  withTimeout,
-} from "../../coio/mod.ts";
+import { TaskletExit, TimeoutError } from "../../coio/errors.ts";
+import { sleep } from "../../coio/sleep.ts";
+import { spawn } from "../../coio/spawn.ts";
+import { withTimeout } from "../../coio/with_timeout.ts";
 import { patchDeno, unpatchDeno } from "../../patch/deno.ts";
 import { openBlackhole, testCertificates } from "./_helpers.ts";
 

@@ -1,11 +1,8 @@
 import assert from "node:assert/strict";
-import {
-  sleep,
-  spawn,
-  TaskletExit,
-  TimeoutError,
-  withTimeout,
-} from "../../coio/mod.ts";
+import { TaskletExit, TimeoutError } from "../../coio/errors.ts";
+import { sleep } from "../../coio/sleep.ts";
+import { spawn } from "../../coio/spawn.ts";
+import { withTimeout } from "../../coio/with_timeout.ts";
 import { patchFetch, unpatchFetch } from "../../patch/fetch.ts";
 
 /** A local server whose /slow-head and /slow-body never finish on their own. */

@@ -1,13 +1,10 @@
 import assert from "node:assert/strict";
 import net from "node:net";
 import tls from "node:tls";
-import {
-  sleep,
-  spawn,
-  TaskletExit,
-  TimeoutError,
-  withTimeout,
-} from "../../coio/mod.ts";
+import { TaskletExit, TimeoutError } from "../../coio/errors.ts";
+import { sleep } from "../../coio/sleep.ts";
+import { spawn } from "../../coio/spawn.ts";
+import { withTimeout } from "../../coio/with_timeout.ts";
 import { patchNodeNet, unpatchNodeNet } from "../../patch/node_net.ts";
 
 /** A listener that accepts and then never answers; closes what it accepted. */
