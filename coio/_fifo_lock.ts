@@ -16,14 +16,19 @@ export class FifoLock {
    * that resolves once it is this caller's turn. The wait follows coio
    * timeout rules and is cancellable like any other.
    */
-  acquire(timeout: number | null = null): Promise<void> | undefined {
+  acquire(
+    timeout: number | null = null,
+    signal?: AbortSignal,
+  ): Promise<void> | undefined {
     if (!this.locked) {
       this.locked = true;
       return undefined;
     }
     return suspend<void>(
       this.#park,
-      timeout === null ? undefined : { timeout },
+      timeout === null && signal === undefined
+        ? undefined
+        : { timeout, signal },
     );
   }
 

@@ -138,7 +138,7 @@ export class ReadBuffer {
    * number added, 0 at EOF. `timeout` follows coio rules (0: only what is
    * ready now, else `WouldBlockError`). A cancelled fill leaves the op running.
    */
-  fill(timeout: number | null): Promise<number> {
+  fill(timeout: number | null, signal?: AbortSignal): Promise<number> {
     if (this.closed) return Promise.reject(closedError());
     if (this.#error !== undefined) {
       const error = this.#error;
@@ -156,7 +156,9 @@ export class ReadBuffer {
     if (timeout === 0) return this.#poll();
     return suspend<number>(
       this.#park,
-      timeout === null ? undefined : { timeout },
+      timeout === null && signal === undefined
+        ? undefined
+        : { timeout, signal },
     );
   }
 

@@ -523,22 +523,27 @@ export class NbFile implements AsyncIterable<Uint8Array> {
 
   /**
    * Waits until data is buffered or EOF was reached (both: true) or `ms`
-   * passes (false). Consumes nothing. `ms` defaults to the file's timeout.
+   * passes (false). Consumes nothing. `ms` defaults to the file's timeout;
+   * `options.signal` cancels the wait (it rejects with `signal.reason`).
    */
-  async waitForReadable(ms: number | null = this.#timeout): Promise<boolean> {
+  async waitForReadable(
+    ms: number | null = this.#timeout,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<boolean> {
     checkTimeout(ms);
     this.#checkReadable();
+    const { signal } = options;
     const rb = this.#rb;
     if (rb.length > 0 || rb.eofPending) return true;
     try {
-      await this.#lock(ms);
+      await (rb.lock.acquire(ms, signal) ?? RESOLVED);
     } catch (error) {
       if (isTimeout(error)) return false;
       throw error;
     }
     try {
       if (rb.length > 0 || rb.eofPending) return true;
-      if (await rb.fill(ms) === 0) rb.unreadEof();
+      if (await rb.fill(ms, signal) === 0) rb.unreadEof();
       return true;
     } catch (error) {
       if (isTimeout(error)) return false;
@@ -546,6 +551,11 @@ export class NbFile implements AsyncIterable<Uint8Array> {
     } finally {
       rb.lock.release();
     }
+  }
+
+  /** True when a read would return at once: data is buffered or EOF is known. */
+  get readable(): boolean {
+    return this.#rb.length > 0 || this.#rb.eofPending;
   }
 
   /** Reads all lines up to EOF, each with its delimiter. */
@@ -874,6 +884,26 @@ export class NbFile implements AsyncIterable<Uint8Array> {
     if (error !== undefined) {
       this.#wError = undefined;
       throw error;
+    }
+  }
+
+  /**
+   * Flushes, then closes only the write side, so the other end reads EOF
+   * (a child's stdin, a socket's sending half); reading goes on. Later
+   * writes throw `SocketError` `EBADF`.
+   */
+  async closeWrite(): Promise<void> {
+    this.#checkWritable();
+    await this.flush();
+    const writer = this.#writer as {
+      closeWrite?: () => unknown;
+      close?: () => unknown;
+    };
+    this.#writer = undefined;
+    if (typeof writer.closeWrite === "function") {
+      await writer.closeWrite();
+    } else if (writer !== this.#reader && typeof writer.close === "function") {
+      await writer.close();
     }
   }
 
