@@ -2,7 +2,10 @@
  * One DNS query as a coio wait: `Deno.resolveDns` with the resolver's
  * per-attempt timeout and attempt count, cancelled for real (through an
  * `AbortSignal`) when every tasklet waiting for it has been cancelled.
- * Identical queries in flight at the same time are sent once and shared.
+ * Identical queries in flight at the same time are sent once and shared, and
+ * at most `maxConcurrentQueries` are sent at once (the others wait their
+ * turn, FIFO): a burst of a thousand makes the server or the socket buffers
+ * drop datagrams, and each drop costs a whole attempt timeout.
  *
  * @module
  */
@@ -22,6 +25,10 @@ const denoResolveDns = Deno.resolveDns;
 
 // Queries in flight, by settings generation, type and lower-cased name.
 const inflight = new Map<string, DnsQuery>();
+// Queries sent and not yet settled, and those waiting for their turn.
+let running = 0;
+let queued: DnsQuery[] = [];
+let queuedHead = 0;
 
 /**
  * Asks DNS for the `type` records of `name` and waits for the answer as a
@@ -44,7 +51,12 @@ export function queryDns(
       inflight.set(key, query);
       trackIo(1);
       query.join(waiter);
-      query.start();
+      if (running < settings.maxConcurrentQueries) {
+        running++;
+        query.start();
+      } else {
+        queued.push(query);
+      }
     } else {
       query.join(waiter);
     }
@@ -54,6 +66,20 @@ export function queryDns(
 /** Number of queries in flight (for tests: none may outlive its lookups). */
 export function inflightQueryCount(): number {
   return inflight.size;
+}
+
+// A slot was freed: start the queries waiting for one, oldest first.
+function startQueued(): void {
+  while (queuedHead < queued.length) {
+    const query = queued[queuedHead];
+    if (running >= query.settings.maxConcurrentQueries) return;
+    queued[queuedHead++] = undefined as unknown as DnsQuery;
+    if (query.done) continue; // abandoned while it waited
+    running++;
+    query.start();
+  }
+  queued = [];
+  queuedHead = 0;
 }
 
 class DnsQuery implements TimerEntry {
@@ -109,6 +135,11 @@ class DnsQuery implements TimerEntry {
   fire(): void {
     this.#controller?.abort();
     this.#retry(undefined);
+  }
+
+  /** True once settled or abandoned. */
+  get done(): boolean {
+    return this.#done;
   }
 
   #current(attempt: number): boolean {
@@ -177,6 +208,10 @@ class DnsQuery implements TimerEntry {
     if (inflight.get(this.key) === this) inflight.delete(this.key);
     this.#waiters.clear();
     trackIo(-1);
+    if (this.#attempt > 0) {
+      running--;
+      startQueued();
+    }
   }
 }
 

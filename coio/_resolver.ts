@@ -17,6 +17,7 @@ export interface ResolverState {
   readonly hostsCheckInterval: number;
   readonly timeout: number;
   readonly attempts: number;
+  readonly maxConcurrentQueries: number;
   /** The hosts file and its cached table. */
   readonly hosts: HostsFileCache;
   /** Changes on every reconfiguration, so queries in flight are not shared across settings. */
@@ -27,6 +28,8 @@ export interface ResolverState {
 export const DEFAULT_TIMEOUT = 5000;
 /** Default number of attempts, as glibc's resolver (RES_DFLRETRY). */
 export const DEFAULT_ATTEMPTS = 2;
+/** Default number of DNS queries sent at once. */
+export const DEFAULT_MAX_CONCURRENT_QUERIES = 100;
 /** Default hosts file. */
 export const DEFAULT_HOSTS_FILE = "/etc/hosts";
 /** Default milliseconds a check of the hosts file stays valid. */
@@ -56,6 +59,7 @@ export function resolverState(): ResolverState {
     hostsCheckInterval: DEFAULT_HOSTS_CHECK_INTERVAL,
     timeout: DEFAULT_TIMEOUT,
     attempts: DEFAULT_ATTEMPTS,
+    maxConcurrentQueries: DEFAULT_MAX_CONCURRENT_QUERIES,
     hosts: new HostsFileCache(DEFAULT_HOSTS_FILE, DEFAULT_HOSTS_CHECK_INTERVAL),
     generation: ++generation,
   };

@@ -61,8 +61,36 @@ export type HostEntry = [
   addresses: string[],
 ];
 
+/** What {@linkcode resolve} returns for each record type (as `Deno.resolveDns`). */
+export interface DnsRecordMap {
+  /** IPv4 addresses. */
+  A: string[];
+  /** IPv6 addresses. */
+  AAAA: string[];
+  /** Names (with a trailing dot). */
+  ANAME: string[];
+  /** Certification authority authorizations. */
+  CAA: Deno.CaaRecord[];
+  /** Names (with a trailing dot). */
+  CNAME: string[];
+  /** Mail exchangers. */
+  MX: Deno.MxRecord[];
+  /** Naming authority pointers. */
+  NAPTR: Deno.NaptrRecord[];
+  /** Name servers (with a trailing dot). */
+  NS: string[];
+  /** Names (with a trailing dot). */
+  PTR: string[];
+  /** Start of authority. */
+  SOA: Deno.SoaRecord[];
+  /** Services. */
+  SRV: Deno.SrvRecord[];
+  /** Texts, each a list of strings. */
+  TXT: string[][];
+}
+
 /** The record types {@linkcode resolve} accepts (those of `Deno.resolveDns`). */
-export type RecordType = Deno.RecordType;
+export type RecordType = keyof DnsRecordMap;
 
 // How many CNAME links gethostbynameEx follows before it stops (as resolvers
 // bound chains to stop loops).
@@ -343,7 +371,7 @@ export async function getaddrinfo(
  *     console.log(preference, exchange);
  *   }
  * } catch (error) {
- *   if (error instanceof GaiError) console.log(error.code); // offline: "EAI_AGAIN"
+ *   if (error instanceof GaiError) console.log(error.code); // "EAI_AGAIN" when offline
  * }
  * ```
  *
@@ -356,51 +384,11 @@ export async function getaddrinfo(
  * answer.
  * @throws {TypeError} when `name` is not a string or `recordType` unknown.
  */
-export function resolve(
+export async function resolve<T extends RecordType>(
   name: string,
-  recordType: "A" | "AAAA" | "ANAME" | "CNAME" | "NS" | "PTR",
-  options?: LookupOptions,
-): Promise<string[]>;
-export function resolve(
-  name: string,
-  recordType: "CAA",
-  options?: LookupOptions,
-): Promise<Deno.CaaRecord[]>;
-export function resolve(
-  name: string,
-  recordType: "MX",
-  options?: LookupOptions,
-): Promise<Deno.MxRecord[]>;
-export function resolve(
-  name: string,
-  recordType: "NAPTR",
-  options?: LookupOptions,
-): Promise<Deno.NaptrRecord[]>;
-export function resolve(
-  name: string,
-  recordType: "SOA",
-  options?: LookupOptions,
-): Promise<Deno.SoaRecord[]>;
-export function resolve(
-  name: string,
-  recordType: "SRV",
-  options?: LookupOptions,
-): Promise<Deno.SrvRecord[]>;
-export function resolve(
-  name: string,
-  recordType: "TXT",
-  options?: LookupOptions,
-): Promise<string[][]>;
-export function resolve(
-  name: string,
-  recordType: RecordType,
-  options?: LookupOptions,
-): Promise<unknown[]>;
-export async function resolve(
-  name: string,
-  recordType: RecordType,
+  recordType: T,
   options: LookupOptions = {},
-): Promise<unknown[]> {
+): Promise<DnsRecordMap[T]> {
   checkString(name, "name");
   if (!RECORD_TYPES.has(recordType)) {
     throw new TypeError(`unknown DNS record type: ${String(recordType)}`);
@@ -410,7 +398,7 @@ export async function resolve(
   if (records.length === 0) {
     throw new GaiError("EAI_NODATA", `No ${recordType} records for ${name}`);
   }
-  return records;
+  return records as DnsRecordMap[T];
 }
 
 // The current hosts table: as it is when recently checked, else after one

@@ -3,6 +3,7 @@ import {
   DEFAULT_ATTEMPTS,
   DEFAULT_HOSTS_CHECK_INTERVAL,
   DEFAULT_HOSTS_FILE,
+  DEFAULT_MAX_CONCURRENT_QUERIES,
   DEFAULT_TIMEOUT,
   setResolverState,
 } from "./_resolver.ts";
@@ -57,6 +58,15 @@ export interface ResolverOptions {
    * @default {2}
    */
   attempts?: number;
+  /**
+   * How many DNS queries may be in flight at once; more wait their turn, in
+   * order. Identical queries in flight together count once (they are sent
+   * once). A burst far above this makes the server or the socket buffers
+   * drop datagrams, each drop costing a whole `timeout`. `Infinity`: no cap.
+   *
+   * @default {100}
+   */
+  maxConcurrentQueries?: number;
 }
 
 /**
@@ -101,6 +111,7 @@ export function configureResolver(
     hostsCheckInterval = DEFAULT_HOSTS_CHECK_INTERVAL,
     timeout = DEFAULT_TIMEOUT,
     attempts = DEFAULT_ATTEMPTS,
+    maxConcurrentQueries = DEFAULT_MAX_CONCURRENT_QUERIES,
   } = options;
   const server = checkNameServer(nameServer);
   if (
@@ -113,12 +124,21 @@ export function configureResolver(
   if (!Number.isInteger(attempts) || attempts < 1) {
     throw new RangeError(`attempts must be an integer >= 1, got ${attempts}`);
   }
+  if (
+    maxConcurrentQueries !== Infinity &&
+    (!Number.isInteger(maxConcurrentQueries) || maxConcurrentQueries < 1)
+  ) {
+    throw new RangeError(
+      `maxConcurrentQueries must be an integer >= 1 or Infinity, got ${maxConcurrentQueries}`,
+    );
+  }
   const previous = setResolverState({
     nameServer: server,
     hostsFile,
     hostsCheckInterval,
     timeout,
     attempts,
+    maxConcurrentQueries,
   });
   return {
     nameServer: previous.nameServer === undefined
@@ -128,6 +148,7 @@ export function configureResolver(
     hostsCheckInterval: previous.hostsCheckInterval,
     timeout: previous.timeout,
     attempts: previous.attempts,
+    maxConcurrentQueries: previous.maxConcurrentQueries,
   };
 }
 

@@ -199,6 +199,8 @@ function freePort(): number {
 export class HoldingDnsServer implements AsyncDisposable {
   /** Number of queries received. */
   received = 0;
+  /** The name asked by each query received, in order. */
+  readonly names: string[] = [];
   #socket: dgram.Socket;
   #held: { message: Buffer; port: number; address: string }[] = [];
   #upstream: number | undefined = undefined;
@@ -209,6 +211,7 @@ export class HoldingDnsServer implements AsyncDisposable {
     this.#socket = socket;
     socket.on("message", (message, remote) => {
       this.received++;
+      this.names.push(questionName(message));
       const query = { message, port: remote.port, address: remote.address };
       if (this.#upstream === undefined) this.#held.push(query);
       else this.#relay(query);
@@ -272,4 +275,17 @@ export class HoldingDnsServer implements AsyncDisposable {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
+}
+
+// The QNAME of a DNS query: length-prefixed labels after the 12-byte header.
+function questionName(message: Uint8Array): string {
+  const labels: string[] = [];
+  for (let i = 12; i < message.length && message[i] !== 0;) {
+    const length = message[i];
+    labels.push(
+      new TextDecoder().decode(message.subarray(i + 1, i + 1 + length)),
+    );
+    i += 1 + length;
+  }
+  return labels.join(".");
 }

@@ -267,6 +267,7 @@ Deno.test("configureResolver: validates, returns the previous settings", () => {
       hostsCheckInterval: 1000,
       timeout: 100,
       attempts: 3,
+      maxConcurrentQueries: 100,
     });
     const defaults = configureResolver(second);
     assert.deepEqual(defaults, {
@@ -275,6 +276,7 @@ Deno.test("configureResolver: validates, returns the previous settings", () => {
       hostsCheckInterval: 1000,
       timeout: 5000,
       attempts: 2,
+      maxConcurrentQueries: 100,
     });
     const bad: [ResolverOptions, ErrorConstructor][] = [
       [{ nameServer: { ipAddr: "dns.example", port: 53 } }, RangeError],
@@ -289,6 +291,8 @@ Deno.test("configureResolver: validates, returns the previous settings", () => {
       [{ attempts: 1.5 }, RangeError],
       [{ hostsFile: "" }, TypeError],
       [{ hostsCheckInterval: -1 }, RangeError],
+      [{ maxConcurrentQueries: 0 }, RangeError],
+      [{ maxConcurrentQueries: 2.5 }, RangeError],
     ];
     const before = configureResolver(second);
     for (const [options, type] of bad) {
@@ -809,6 +813,47 @@ Deno.test("concurrent identical lookups share one query; one cancelled, the rest
         assert.equal(await lookups[1].join(), "152.66.84.8");
         assert.equal(await lookups[2].join(), "152.66.84.8");
         assert.equal(relay.received, 1);
+        assert.equal(inflightQueryCount(), 0);
+      },
+    );
+  } finally {
+    await dns.stop();
+  }
+});
+
+Deno.test("at most maxConcurrentQueries queries at once, the others in order", async () => {
+  const names = [0, 1, 2, 3, 4].map((i) => `q${i}.cap.test`);
+  const dns = await Dnsmasq.start({
+    hostRecords: names.map((
+      name,
+      i,
+    ): [string, string] => [name, `192.0.2.${i}`]),
+  });
+  if (dns === undefined) return;
+  try {
+    await using relay = await HoldingDnsServer.start();
+    await withResolver(
+      {
+        nameServer: relay.nameServer,
+        hostsFile: null,
+        timeout: 10_000,
+        attempts: 1,
+        maxConcurrentQueries: 2,
+      },
+      async () => {
+        const lookups = names.map((name) => spawn(() => gethostbyname(name)));
+        await relay.waitForQueries(2);
+        assert.deepEqual(relay.names, names.slice(0, 2));
+        // A cancelled lookup frees its slot for the oldest waiting one.
+        lookups[0].kill();
+        await assert.rejects(lookups[0].join(), TaskletExit);
+        await relay.waitForQueries(3);
+        assert.deepEqual(relay.names, names.slice(0, 3));
+        relay.release(dns.port);
+        for (let i = 1; i < names.length; i++) {
+          assert.equal(await lookups[i].join(), `192.0.2.${i}`);
+        }
+        assert.deepEqual(relay.names, names);
         assert.equal(inflightQueryCount(), 0);
       },
     );
