@@ -16,7 +16,7 @@
 // `x`; `const` names refuse later assignments. The wrapper starts on the
 // input's first line, so line numbers in stack traces are the input's.
 
-import { type DeclarationKind, rewrite } from "./_rewrite.ts";
+import { type Body, type DeclarationKind, rewrite } from "./_rewrite.ts";
 
 const HELPER = "__syncless__";
 // Frames from these files are the console's and the scheduler's, not the user's.
@@ -53,8 +53,8 @@ export class Evaluator {
   #declaringConstants = new Set<string>();
   #helper: Helper;
   #inputs = 0;
-  // Per compiled input: how many characters the wrapper adds to line 1.
-  #prefixLengths = new Map<string, number>();
+  // Per recent input: maps a (line, column) of the compiled code to the input.
+  #positions = new Map<string, (line: number, column: number) => string>();
 
   /**
    * @param layers Read-only bindings behind the session's own, searched in
@@ -108,7 +108,7 @@ export class Evaluator {
     const rewritten = rewrite(source, HELPER);
     if (!rewritten.incomplete) return false;
     try {
-      this.#compile(rewritten.withoutReturn, [], "input");
+      this.#compile(rewritten.withoutReturn.code, [], "input");
       return false;
     } catch {
       return true;
@@ -117,49 +117,89 @@ export class Evaluator {
 
   /**
    * Runs `source` in the session's scope and returns the value of its last
-   * expression statement (`undefined` if it ends with another statement).
-   * Throws what the code throws, or a `SyntaxError`.
+   * expression statement (`undefined` if it ends with another statement),
+   * boxed so that a promise value is not adopted. Throws what the code
+   * throws, or a `SyntaxError`.
    */
-  async evaluate(source: string): Promise<unknown> {
+  async evaluate(source: string): Promise<{ value: unknown }> {
     const name = `input-${++this.#inputs}`;
     const rewritten = rewrite(source, HELPER);
-    const candidates: string[] = [];
+    // Each candidate: a body, and how far its input is from `source`.
+    const candidates: [Body, number][] = [];
     if (rewritten.maybeObjectLiteral) {
       const literal = rewrite(`(${source}\n)`, HELPER).withReturn;
-      if (literal !== undefined) candidates.push(literal);
+      if (literal !== undefined) candidates.push([literal, 1]);
     }
     if (rewritten.withReturn !== undefined) {
-      candidates.push(rewritten.withReturn);
+      candidates.push([rewritten.withReturn, 0]);
     }
-    candidates.push(rewritten.withoutReturn);
+    candidates.push([rewritten.withoutReturn, 0]);
     let compiled: Compiled | undefined;
     for (let i = 0; i < candidates.length && compiled === undefined; i++) {
+      const [body, shift] = candidates[i];
       try {
-        compiled = this.#compile(candidates[i], rewritten.functions, name);
+        compiled = this.#compile(body.code, rewritten.functions, name);
       } catch (error) {
         if (i === candidates.length - 1) throw error;
+        continue;
       }
+      this.#remember(name, source, body, shift, rewritten.functions);
     }
     this.#declare(rewritten.declarations);
     try {
-      return await compiled!(this.#helper);
+      const completion = await compiled!(this.#helper) as
+        | { value: unknown }
+        | undefined;
+      return { value: completion?.value };
     } finally {
       for (const name of this.#declaringConstants) this.#constants.add(name);
       this.#declaringConstants.clear();
     }
   }
 
-  #compile(body: string, functions: string[], name: string): Compiled {
+  #prefix(functions: string[]): string {
     const publish = functions.length === 0
       ? ""
       : `${HELPER}.publish({ ${functions.join(", ")} }); `;
-    const prefix =
-      `(async function (${HELPER}) { with (${HELPER}.scope) { ${publish}`;
-    const compiled = (0, eval)(
-      `${prefix}${body}\n} })\n//# sourceURL=${name}`,
+    return `(async function (${HELPER}) { with (${HELPER}.scope) { ${publish}`;
+  }
+
+  #compile(body: string, functions: string[], name: string): Compiled {
+    return (0, eval)(
+      `${this.#prefix(functions)}${body}\n} })\n//# sourceURL=${name}`,
     ) as Compiled;
-    this.#prefixLengths.set(name, prefix.length);
-    return compiled;
+  }
+
+  #remember(
+    name: string,
+    source: string,
+    body: Body,
+    shift: number,
+    functions: string[],
+  ): void {
+    const prefixLength = this.#prefix(functions).length;
+    const lineStarts = (text: string) => {
+      const starts = [0];
+      for (let i = 0; i < text.length; i++) {
+        if (text[i] === "\n") starts.push(i + 1);
+      }
+      return starts;
+    };
+    const compiledLines = lineStarts(body.code);
+    const sourceLines = lineStarts(source);
+    this.#positions.set(name, (line, column) => {
+      const offset = (compiledLines[line - 1] ?? 0) + column - 1 -
+        (line === 1 ? prefixLength : 0);
+      const at = Math.min(
+        Math.max(0, body.toSource(Math.max(0, offset)) - shift),
+        source.length,
+      );
+      const sourceLine = sourceLines.findLastIndex((start) => start <= at);
+      return `${sourceLine + 1}:${at - sourceLines[sourceLine] + 1}`;
+    });
+    if (this.#positions.size > 100) {
+      this.#positions.delete(this.#positions.keys().next().value!);
+    }
   }
 
   #declare(declarations: Map<string, DeclarationKind>): void {
@@ -189,12 +229,15 @@ export class Evaluator {
       /^\s+at /.test(line) && MACHINERY.some((url) => line.includes(url))
     );
     if (cut >= 0) lines.length = cut;
-    return lines.join("\n").replace(
-      /\b(input-\d+), <anonymous>:(\d+):(\d+)/g,
-      (_, name: string, line: string, column: string) => {
-        const shift = line === "1" ? this.#prefixLengths.get(name) ?? 0 : 0;
-        return `${name}:${line}:${Math.max(1, Number(column) - shift)}`;
-      },
-    );
+    // Frames inside the runtime (timers, node compatibility) say nothing.
+    return lines.filter((line) => !/^\s+at .*\(?ext:/.test(line)).join("\n")
+      .replace(
+        /\b(input-\d+), <anonymous>:(\d+):(\d+)/g,
+        (text, name: string, line: string, column: string) => {
+          const position = this.#positions.get(name);
+          if (position === undefined) return text;
+          return `${name}:${position(Number(line), Number(column))}`;
+        },
+      );
   }
 }

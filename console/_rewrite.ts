@@ -10,8 +10,8 @@
 // - static `import` declarations become `var {...} = await helper.import(...)`
 //   and `import(...)` calls go through `helper.import` (specifiers resolve
 //   against the working directory, not this file);
-// - the last expression statement becomes `return (...)`, which gives the
-//   value to print (a REPL's "completion value").
+// - the last expression statement becomes `return { value: (...) }`, which
+//   gives the value to print (a REPL's "completion value").
 //
 // Line structure is kept, so line numbers in stack traces match the input.
 
@@ -20,12 +20,19 @@ import { KEYWORDS, type Token, tokenize } from "./_tokenize.ts";
 /** How a top-level name was declared. */
 export type DeclarationKind = "var" | "let" | "const" | "function" | "class";
 
+/** Rewritten code, and how to find a position of it in the input. */
+export interface Body {
+  code: string;
+  /** Maps an offset in `code` to the offset in the input it came from. */
+  toSource(offset: number): number;
+}
+
 /** One console input, rewritten for the evaluator. */
 export interface Rewritten {
-  /** The body with its last expression returned, if it has one. */
-  withReturn: string | undefined;
+  /** The body with its last expression returned as `{ value }`, if it has one. */
+  withReturn: Body | undefined;
   /** The body without a `return` (for when the first does not compile). */
-  withoutReturn: string;
+  withoutReturn: Body;
   /** Names the input declares at top level, with how they were declared. */
   declarations: Map<string, DeclarationKind>;
   /** Names of top-level function declarations (published at block start). */
@@ -507,7 +514,8 @@ export function rewrite(source: string, helper: string): Rewritten {
     if (end + 1 < tokens.length) forcedStarts.add(end + 1);
   }
 
-  // The last statement: return it if it is an expression.
+  // The last statement: return it if it is an expression, boxed so that an
+  // async function does not adopt a returned promise (a REPL shows it).
   let returnEdits: Edit[] | undefined;
   if (lastStart >= 0 && isExpressionStart(lastStart)) {
     let last = tokens.length - 1;
@@ -517,9 +525,9 @@ export function rewrite(source: string, helper: string): Rewritten {
         {
           start: tokens[lastStart].start,
           end: tokens[lastStart].start,
-          text: "return (",
+          text: "return { value: (",
         },
-        { start: tokens[last].end, end: tokens[last].end, text: ")" },
+        { start: tokens[last].end, end: tokens[last].end, text: ") }" },
       ];
     }
   }
@@ -574,18 +582,34 @@ export function rewrite(source: string, helper: string): Rewritten {
   };
 }
 
-function applyEdits(source: string, edits: Edit[]): string {
+function applyEdits(source: string, edits: Edit[]): Body {
   // By position; at one position, insertions before replacements.
   const sorted = edits.map((edit, index) => ({ edit, index })).sort((a, b) =>
     a.edit.start - b.edit.start ||
     Number(a.edit.end > a.edit.start) - Number(b.edit.end > b.edit.start) ||
     a.index - b.index
-  );
-  let out = "";
+  ).map(({ edit }) => edit);
+  let code = "";
   let pos = 0;
-  for (const { edit } of sorted) {
-    out += source.slice(pos, edit.start) + edit.text;
+  // Per applied edit: where its text starts in `code`, and the edit.
+  const applied: { at: number; edit: Edit }[] = [];
+  for (const edit of sorted) {
+    code += source.slice(pos, edit.start);
+    applied.push({ at: code.length, edit });
+    code += edit.text;
     pos = Math.max(pos, edit.end);
   }
-  return out + source.slice(pos);
+  code += source.slice(pos);
+  return {
+    code,
+    toSource(offset: number): number {
+      let shift = 0; // code offset minus source offset, before `offset`
+      for (const { at, edit } of applied) {
+        if (offset < at) break;
+        if (offset < at + edit.text.length) return edit.start;
+        shift = at + edit.text.length - edit.end;
+      }
+      return offset - shift;
+    },
+  };
 }

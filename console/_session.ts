@@ -44,14 +44,22 @@ export class ConsoleSession {
   readonly evaluator: Evaluator;
   #lines: string[] = [];
   #colors: boolean;
+  #onRejection: (error: unknown) => void;
 
   /**
    * @param layers Read-only bindings behind the session's own (built-ins,
    * host scope, public API), searched in order.
+   * @param onRejection Told when a promise that an input showed as its
+   * value rejects (the console shows that promise, so it counts as handled).
    */
-  constructor(layers: readonly object[], colors = false) {
+  constructor(
+    layers: readonly object[],
+    colors: boolean,
+    onRejection: (error: unknown) => void,
+  ) {
     this.evaluator = new Evaluator(layers);
     this.#colors = colors;
+    this.#onRejection = onRejection;
   }
 
   /** The prompt to show now: `> `, or `... ` inside an incomplete input. */
@@ -90,7 +98,8 @@ export class ConsoleSession {
   /** Runs a complete input and formats its value or error. */
   async run(source: string): Promise<RunResult> {
     try {
-      const value = await this.evaluator.evaluate(source);
+      const { value } = await this.evaluator.evaluate(source);
+      if (value instanceof Promise) value.catch(this.#onRejection);
       return { text: formatValue(value, this.#colors) + "\n", failed: false };
     } catch (error) {
       return { text: this.formatError(error) + "\n", failed: true };

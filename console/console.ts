@@ -126,7 +126,11 @@ export async function runConsole(options: ConsoleOptions = {}): Promise<void> {
     quit: leave,
     syncless: api,
   };
-  const session = new ConsoleSession([builtins, scope, api], colors);
+  const session = new ConsoleSession(
+    [builtins, scope, api],
+    colors,
+    (error) => print(`\n${session.formatError(error)} (in promise)\n`),
+  );
 
   const history = historyFile === null || !terminal
     ? undefined

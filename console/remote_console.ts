@@ -268,7 +268,14 @@ export class RemoteConsoleServer implements AsyncDisposable {
       wrapTasklet,
       syncless: api,
     };
-    const session = new ConsoleSession([builtins, this.#options.scope, api]);
+    const session = new ConsoleSession(
+      [builtins, this.#options.scope, api],
+      false,
+      (error) => {
+        connection.write(`\n${session.formatError(error)} (in promise)\n`);
+        connection.repeatPrompt();
+      },
+    );
     connection.write(
       `Syncless for Deno remote console (Deno ${Deno.version.deno}, ` +
         `pid ${Deno.pid}).\nType "help" for examples; quit(), exit() or ` +
