@@ -38,6 +38,8 @@ export class ReadBuffer {
   #tracked = false;
   #error: unknown = undefined;
   #eofPending = false;
+  // Views of consumed bytes were handed out: the array must not be reused.
+  #handedOut = false;
   // Bytes added by read ops so far (lets a poll tell what it got).
   #total = 0;
 
@@ -69,18 +71,40 @@ export class ReadBuffer {
   /** Drops `n` buffered bytes from the front. */
   consume(n: number): void {
     this.start += n;
-    if (this.start === this.end && !this.#inflight) {
-      this.start = this.end = 0;
-      this.view = EMPTY;
-    }
+    if (this.start === this.end && !this.#inflight) this.#recycle();
   }
 
-  /** Copies out and consumes `n` buffered bytes. */
-  take(n: number): Uint8Array {
+  /**
+   * Consumes `n` buffered bytes and returns them as a view of the buffer.
+   * The bytes stay valid: memory handed out is never written again (the
+   * buffer is replaced instead of compacted or reused).
+   */
+  takeView(n: number): Uint8Array {
     const start = this.start;
-    const out = this.buf.slice(start, start + n);
+    const out = this.buf.subarray(start, start + n);
+    this.#handedOut = true;
     this.consume(n);
     return out;
+  }
+
+  /** Consumes bytes `[start, start + n)` and returns `[start, start + k)`. */
+  takeViewOf(n: number, k: number): Uint8Array {
+    const start = this.start;
+    const out = this.buf.subarray(start, start + k);
+    this.#handedOut = true;
+    this.consume(n);
+    return out;
+  }
+
+  /** The buffer is empty: start over at offset 0, or in a new array. */
+  #recycle(): void {
+    this.start = 0;
+    if (this.#handedOut) {
+      // Views of the old array are out there: never write into it again.
+      this.#handedOut = false;
+      this.buf = EMPTY;
+    }
+    this.#setEnd(0);
   }
 
   /** Appends bytes to the buffer (never into the region a read op owns). */
@@ -96,7 +120,7 @@ export class ReadBuffer {
   prepend(bytes: Uint8Array): void {
     const n = bytes.length;
     if (n === 0) return;
-    if (this.start >= n) {
+    if (this.start >= n && !this.#handedOut) {
       this.start -= n;
       this.buf.set(bytes, this.start);
       return;
@@ -107,6 +131,7 @@ export class ReadBuffer {
     );
     next.set(bytes, 0);
     next.set(this.buf.subarray(this.start, this.end), n);
+    this.#handedOut = false;
     this.buf = next;
     this.start = 0;
     this.#setEnd(n + length);
@@ -116,10 +141,15 @@ export class ReadBuffer {
   #reserve(n: number): void {
     const length = this.end - this.start;
     if (!this.#inflight && this.buf.length - this.end >= n) return;
-    if (!this.#inflight && this.start > 0 && this.buf.length - length >= n) {
+    if (
+      !this.#inflight && !this.#handedOut && this.start > 0 &&
+      this.buf.length - length >= n
+    ) {
       this.buf.copyWithin(0, this.start, this.end);
     } else {
-      // A new array: the old one may still be the target of a read op.
+      // A new array: a read op may still target the old one, or views of
+      // it may have been handed out.
+      this.#handedOut = false;
       const next = new Uint8Array(grow(length + n + this.#minRead));
       next.set(this.buf.subarray(this.start, this.end));
       this.buf = next;
@@ -164,10 +194,7 @@ export class ReadBuffer {
 
   /** Starts a read op into the free tail of the buffer. */
   #startRead(): void {
-    if (this.start === this.end) {
-      this.start = 0;
-      this.#setEnd(0);
-    }
+    if (this.start === this.end) this.#recycle();
     if (this.buf.length - this.end < this.#minRead) {
       this.#reserve(this.#minRead);
     }
@@ -265,6 +292,7 @@ export class ReadBuffer {
     this.lock.failAll(closedError);
     this.buf = this.view = EMPTY;
     this.start = this.end = 0;
+    this.#handedOut = false;
   }
 }
 

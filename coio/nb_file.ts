@@ -92,6 +92,12 @@ export function nbFileSharing(
  * Strings written are UTF-8. Delimiters and search patterns are byte
  * strings: a number 0-255, or a string whose char codes are all <= 255.
  *
+ * The bytes that reads return are views of the read buffer, not copies: the
+ * file never writes into memory it has handed out (it moves on to a new
+ * buffer instead), so they stay valid, and reading a line allocates no new
+ * memory block. Keeping one small result alive keeps its whole buffer block
+ * (tens of KiB) alive too: `.slice()` what you store for long.
+ *
  * @example Read lines from a socket
  * ```ts
  * import { connect, listen } from "@syncless/syncless/coio";
@@ -236,7 +242,7 @@ export class NbFile implements AsyncIterable<Uint8Array> {
     if (n === 0) return Promise.resolve(new Uint8Array(0));
     const rb = this.#rb;
     if (n > 0 && !rb.lock.locked && rb.length >= n) {
-      return Promise.resolve(rb.take(n));
+      return Promise.resolve(rb.takeView(n));
     }
     return this.#readSlow(n);
   }
@@ -248,7 +254,7 @@ export class NbFile implements AsyncIterable<Uint8Array> {
       while (n < 0 || rb.length < n) {
         if (await rb.fill(this.#timeout) === 0) break;
       }
-      return rb.take(n < 0 ? rb.length : Math.min(n, rb.length));
+      return rb.takeView(n < 0 ? rb.length : Math.min(n, rb.length));
     } finally {
       rb.lock.release();
     }
@@ -269,7 +275,7 @@ export class NbFile implements AsyncIterable<Uint8Array> {
     const rb = this.#rb;
     if (n === 0) return Promise.resolve(new Uint8Array(0));
     if (!rb.lock.locked && rb.length > 0) {
-      return Promise.resolve(rb.take(Math.min(n, rb.length)));
+      return Promise.resolve(rb.takeView(Math.min(n, rb.length)));
     }
     return this.#readAtMostSlow(n);
   }
@@ -279,7 +285,7 @@ export class NbFile implements AsyncIterable<Uint8Array> {
     await this.#lock();
     try {
       if (rb.length === 0) await rb.fill(this.#timeout);
-      return rb.take(Math.min(n, rb.length));
+      return rb.takeView(Math.min(n, rb.length));
     } finally {
       rb.lock.release();
     }
@@ -341,15 +347,15 @@ export class NbFile implements AsyncIterable<Uint8Array> {
     const i = rb.view.indexOf(d, start + scanned);
     if (i >= 0 && (limit < 0 || i - start < limit)) {
       this.#consumed = i + 1 - start;
-      return rb.take(this.#consumed);
+      return rb.takeView(this.#consumed);
     }
     if (limit >= 0 && available >= limit) {
       this.#consumed = limit;
-      return rb.take(limit);
+      return rb.takeView(limit);
     }
     if (!eof) return undefined;
     this.#consumed = available;
-    return rb.take(available);
+    return rb.takeView(available);
   }
 
   /**
@@ -410,18 +416,16 @@ export class NbFile implements AsyncIterable<Uint8Array> {
     if (i >= 0 && (limit < 0 || i - start < limit)) {
       let lineEnd = i;
       if (d < 0 && lineEnd > start && rb.buf[lineEnd - 1] === CR) lineEnd--;
-      const line = rb.buf.slice(start, lineEnd);
       this.#consumed = i + 1 - start;
-      rb.consume(this.#consumed);
-      return line;
+      return rb.takeViewOf(this.#consumed, lineEnd - start);
     }
     if (limit >= 0 && available >= limit) {
       this.#consumed = limit;
-      return rb.take(limit);
+      return rb.takeView(limit);
     }
     if (!eof) return undefined;
     this.#consumed = available;
-    return available === 0 ? null : rb.take(available);
+    return available === 0 ? null : rb.takeView(available);
   }
 
   /**

@@ -741,3 +741,28 @@ Deno.test("NbFile: close() fails a blocked reader with EBADF", async () => {
   });
   await lb.close();
 });
+
+nbfileTest("returned lines stay intact while the file reads on", async (lb) => {
+  const { file } = lb;
+  const expected: string[] = [];
+  for (let i = 0; i < 3000; i++) {
+    expected.push(`line ${i} ${"x".repeat(i % 50)}\n`);
+  }
+  const writer = spawn(async () => {
+    for (let i = 0; i < expected.length; i += 100) {
+      await file.write(expected.slice(i, i + 100).join(""));
+    }
+    lb.closeWriter();
+  });
+  const kept: Uint8Array[] = [];
+  for (let i = 0; i < 1000; i++) kept.push(await file.readline());
+  file.unread("unread\n");
+  kept.push(await file.readline());
+  for await (const line of file) kept.push(line);
+  await writer.join();
+  assert.deepEqual(kept.map(text), [
+    ...expected.slice(0, 1000),
+    "unread\n",
+    ...expected.slice(1000),
+  ]);
+});
