@@ -16,31 +16,55 @@ export const socketPatches: {
   lookup: LookupFunction | undefined;
 } = { cancel: false, lookup: undefined };
 
-let proto: NodeNet.Socket | undefined;
-let original: Connect | undefined;
-let wrapped: Connect | undefined;
+interface Installed {
+  proto: NodeNet.Socket;
+  connect: Connect;
+  wrappedConnect: Connect;
+  // The prototype's own `write`, if it had one (else it was inherited).
+  ownWrite: PropertyDescriptor | undefined;
+  wrappedWrite: Write;
+}
 
-/** Loads `node:net` on first use only, so importing the library stays cheap. */
+type Write = NodeNet.Socket["write"];
+
+let installed: Installed | undefined;
+
+/** Loads a built-in module on first use only, so importing the library stays cheap. */
 export function nodeModule<T>(name: string): T {
   // deno-lint-ignore no-explicit-any
   return (process as any).getBuiltinModule(name) as T;
 }
 
 /**
- * Installs or removes the `net.Socket.prototype.connect` wrapper so that it is
- * in place exactly while one of `socketPatches` is on. Call after changing it.
+ * Installs or removes the `net.Socket.prototype` wrappers so that they are in
+ * place exactly while one of `socketPatches` is on. Call after changing it.
  */
 export function syncSocketWrapper(): void {
   const wanted = socketPatches.cancel || socketPatches.lookup !== undefined;
-  if (wanted && original === undefined) {
+  if (wanted && installed === undefined) {
     const net = nodeModule<typeof NodeNet>("node:net");
-    proto = net.Socket.prototype;
-    original = proto.connect;
-    wrapped = wrapConnect(original, net);
-    proto.connect = wrapped;
-  } else if (!wanted && original !== undefined) {
-    if (proto!.connect === wrapped) proto!.connect = original;
-    proto = original = wrapped = undefined;
+    const proto = net.Socket.prototype;
+    const connect = proto.connect;
+    const ownWrite = Object.getOwnPropertyDescriptor(proto, "write");
+    installed = {
+      proto,
+      connect,
+      wrappedConnect: wrapConnect(connect, net),
+      ownWrite,
+      wrappedWrite: wrapWrite(proto.write),
+    };
+    proto.connect = installed.wrappedConnect;
+    proto.write = installed.wrappedWrite;
+  } else if (!wanted && installed !== undefined) {
+    const { proto, connect, wrappedConnect, ownWrite, wrappedWrite } =
+      installed;
+    if (proto.connect === wrappedConnect) proto.connect = connect;
+    if (proto.write === wrappedWrite) {
+      if (ownWrite !== undefined) {
+        Object.defineProperty(proto, "write", ownWrite);
+      } else delete (proto as { write?: Write }).write;
+    }
+    installed = undefined;
   }
 }
 
@@ -52,12 +76,16 @@ function wrapConnect(connect: Connect, net: typeof NodeNet): Connect {
       this,
       args,
     );
-    if (socketPatches.cancel) {
-      const signal = currentCancelSignal();
-      if (signal !== undefined) tieToSignal(this, signal);
-    }
+    if (socketPatches.cancel) tieToCurrent(this);
     return result;
   } as Connect;
+}
+
+function wrapWrite(write: Write): Write {
+  return function (this: NodeNet.Socket, ...args: unknown[]) {
+    if (socketPatches.cancel) tieToCurrent(this);
+    return (write as (...a: unknown[]) => boolean).apply(this, args);
+  } as Write;
 }
 
 /** Adds `lookup` to a TCP connect's options unless the caller gave one. */
@@ -79,13 +107,32 @@ function withLookup(
   return next;
 }
 
+interface Tie {
+  signal: AbortSignal;
+  onAbort: () => void;
+}
+
+const ties = new WeakMap<NodeNet.Socket, Tie>();
+const watched = new WeakSet<NodeNet.Socket>();
+
 /**
- * Destroys `socket` when `signal` aborts, with the abort reason as its error
- * if someone listens for errors (an unheard 'error' event would end the
- * process). The link goes away when the socket closes.
+ * Ties `socket` to the cancel signal of the code running now (the tasklet and
+ * timeout scopes that connect it or write to it), replacing its previous tie:
+ * when that signal aborts, the socket is destroyed, with the abort reason as
+ * its error if someone listens for errors (an unheard 'error' event would end
+ * the process). Code outside any tasklet and scope unties it.
  */
-function tieToSignal(socket: NodeNet.Socket, signal: AbortSignal): void {
+function tieToCurrent(socket: NodeNet.Socket): void {
+  const signal = currentCancelSignal();
+  const tie = ties.get(socket);
+  if (tie?.signal === signal) return;
+  if (tie !== undefined) {
+    tie.signal.removeEventListener("abort", tie.onAbort);
+    ties.delete(socket);
+  }
+  if (signal === undefined) return;
   const onAbort = () => {
+    ties.delete(socket);
     if (socket.destroyed) return;
     if (socket.listenerCount("error") > 0) socket.destroy(signal.reason);
     else socket.destroy();
@@ -95,5 +142,15 @@ function tieToSignal(socket: NodeNet.Socket, signal: AbortSignal): void {
     return;
   }
   signal.addEventListener("abort", onAbort, { once: true });
-  socket.once("close", () => signal.removeEventListener("abort", onAbort));
+  ties.set(socket, { signal, onAbort });
+  if (!watched.has(socket)) {
+    watched.add(socket);
+    socket.once("close", () => {
+      watched.delete(socket);
+      const last = ties.get(socket);
+      if (last === undefined) return;
+      last.signal.removeEventListener("abort", last.onAbort);
+      ties.delete(socket);
+    });
+  }
 }

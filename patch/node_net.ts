@@ -1,18 +1,18 @@
 import { socketPatches, syncSocketWrapper } from "./_node_socket.ts";
 
 /**
- * Ties `node:net` and `node:tls` sockets to the tasklet that connects them:
- * a socket whose `connect()` (through `net.connect`, `net.createConnection`,
- * `tls.connect` or `new net.Socket().connect`) ran inside a tasklet or a
- * timeout scope is destroyed when that tasklet is killed or that scope
- * expires. If the socket has an `'error'` listener (database drivers do), it
- * gets the coio error (`TaskletExit`, `TimeoutError`), which such a client
- * usually passes on to the pending query, so the tasklet sees that error;
- * without a listener the socket is destroyed quietly. The tie is removed when
- * the socket closes. Sockets connected in the main tasklet outside any scope
- * are left alone, and so is a socket created elsewhere and only used inside a
- * tasklet (a pooled connection, for example). Calling it again does nothing;
- * {@linkcode unpatchNodeNet} undoes it.
+ * Ties `node:net` and `node:tls` sockets to the tasklet that uses them: a
+ * socket is destroyed when the tasklet that last connected it or wrote to it
+ * is killed, or when a timeout scope that enclosed that connect or write
+ * expires. So `withTimeout(200, () => client.query(...))` really aborts a
+ * database query even on a connection opened earlier elsewhere (a pooled
+ * one): the query's write ties the socket to the scope. If the socket has an
+ * `'error'` listener (client libraries have one), it gets the coio error
+ * (`TaskletExit`, `TimeoutError`), which such a client usually hands to the
+ * pending request, so the tasklet sees that error; without a listener the
+ * socket is destroyed quietly. A connect or write from the main tasklet
+ * outside any scope unties the socket, and a closed socket lets go of its tie.
+ * Calling it again does nothing; {@linkcode unpatchNodeNet} undoes it.
  *
  * @example Abort a slow exchange made by a `node:net` client
  * ```ts
@@ -43,9 +43,10 @@ export function patchNodeNet(): void {
 }
 
 /**
- * Undoes {@linkcode patchNodeNet}: sockets connected from now on are no longer
- * tied to their tasklet (those already tied stay so until they close). A
- * no-op when not patched.
+ * Undoes {@linkcode patchNodeNet}: `net.Socket.prototype` gets its own
+ * `connect` and `write` back, and sockets are no longer tied to tasklets from
+ * now on (a socket already tied stays so until it closes or is used again
+ * with the patch on). A no-op when not patched.
  *
  * @example
  * ```ts

@@ -5,6 +5,7 @@ import { TaskletExit, TimeoutError } from "../../coio/errors.ts";
 import { sleep } from "../../coio/sleep.ts";
 import { spawn } from "../../coio/spawn.ts";
 import { withTimeout } from "../../coio/with_timeout.ts";
+import { moveOnAfter } from "../../coio/move_on_after.ts";
 import { patchNodeNet, unpatchNodeNet } from "../../patch/node_net.ts";
 
 /** A listener that accepts and then never answers; closes what it accepted. */
@@ -155,15 +156,65 @@ Deno.test("patchNodeNet: sockets connected outside tasklets or after the scope a
   }
 });
 
+Deno.test("patchNodeNet: a write inside a timeout scope ties a socket opened elsewhere", async () => {
+  const server = silentServer();
+  patchNodeNet();
+  try {
+    // Opened in the main tasklet, outside any scope: not tied.
+    const socket = net.connect(server.port, "127.0.0.1");
+    await new Promise((resolve) => socket.once("connect", resolve));
+    const started = performance.now();
+    const error = await spawn(() =>
+      withTimeout(100, () =>
+        new Promise((resolve, reject) => {
+          socket.on("error", reject);
+          socket.write("request"); // the reply never comes
+          socket.on("data", resolve);
+        }))
+    ).join().catch((e) => e);
+    assert.ok(error instanceof TimeoutError, String(error));
+    assert.ok(performance.now() - started < 3000);
+    await closed(socket);
+    // A write from the main tasklet unties a socket again.
+    const other = net.connect(server.port, "127.0.0.1");
+    await new Promise((resolve) => other.once("connect", resolve));
+    await moveOnAfter(50, () => {
+      other.write("x");
+      return sleep(60_000); // outlives the scope
+    });
+    assert.ok(other.destroyed, "the scope's expiry destroyed it");
+    const third = net.connect(server.port, "127.0.0.1");
+    await new Promise((resolve) => third.once("connect", resolve));
+    await withTimeout(1000, async () => {
+      third.write("x"); // tied to this scope...
+      await sleep(1);
+    });
+    third.write("y"); // ...and untied here, in the main tasklet
+    await sleep(20);
+    assert.ok(!third.destroyed);
+    third.destroy();
+    await Promise.all([closed(other), closed(third)]);
+  } finally {
+    unpatchNodeNet();
+    await server.close();
+  }
+});
+
 Deno.test("patchNodeNet: idempotent and reversible", () => {
-  const original = net.Socket.prototype.connect;
+  const proto = net.Socket.prototype;
+  const original = proto.connect;
+  const write = proto.write;
+  const ownWrite = Object.hasOwn(proto, "write");
   patchNodeNet();
-  const patched = net.Socket.prototype.connect;
+  const patched = proto.connect;
   assert.notEqual(patched, original);
+  assert.notEqual(proto.write, write);
   patchNodeNet();
-  assert.equal(net.Socket.prototype.connect, patched);
+  assert.equal(proto.connect, patched);
   unpatchNodeNet();
-  assert.equal(net.Socket.prototype.connect, original);
+  assert.equal(proto.connect, original);
+  assert.equal(proto.write, write);
+  assert.equal(Object.hasOwn(proto, "write"), ownWrite);
   unpatchNodeNet();
-  assert.equal(net.Socket.prototype.connect, original);
+  assert.equal(proto.connect, original);
 });
