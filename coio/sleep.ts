@@ -1,17 +1,24 @@
+import { cancelledError, CancelScope } from "./_scope.ts";
 import { suspendFor } from "./_waiter.ts";
+import { currentStore } from "./tasklet.ts";
 
 /** Options for {@linkcode sleep}. */
 export interface SleepOptions {
-  /** Ends the sleep early: it then rejects with `signal.reason`. */
+  /**
+   * Ends the sleep early: it then rejects with `signal.reason`.
+   *
+   * @default {undefined}
+   */
   signal?: AbortSignal;
 }
 
 /**
  * Suspends the current tasklet for `ms` milliseconds while others run. With
- * `ms <= 0` it returns at once and leaves no timer. `tasklet.wake()` ends the
- * sleep early (normally); kill, raise, an enclosing timeout scope or `signal`
- * make it reject, and its timer is cleared either way. Many sleeping tasklets
- * share one runtime timer.
+ * `ms <= 0` it returns at once and leaves no timer (but, like every wait, it
+ * still throws a pending kill, raise or expired timeout scope).
+ * `tasklet.wake()` ends the sleep early (normally); kill, raise, an enclosing
+ * timeout scope or `signal` make it reject, and its timer is cleared either
+ * way. Many sleeping tasklets share one runtime timer.
  *
  * @example
  * ```ts
@@ -21,12 +28,28 @@ export interface SleepOptions {
  * await sleep(20);
  * console.log(performance.now() - start >= 20); // true
  * ```
- * @throws {RangeError} when `ms` is not a number (NaN included).
+ * @throws {TypeError} when `ms` is not a number.
+ * @throws {RangeError} when `ms` is NaN.
  */
 export function sleep(ms: number, options: SleepOptions = {}): Promise<void> {
-  if (typeof ms !== "number" || Number.isNaN(ms)) {
-    throw new RangeError(`sleep() needs a number of milliseconds, got ${ms}`);
+  if (typeof ms !== "number") {
+    throw new TypeError(
+      `sleep() needs a number of milliseconds, got ${typeof ms}`,
+    );
   }
-  if (ms <= 0) return Promise.resolve();
-  return suspendFor(ms, options.signal);
+  if (Number.isNaN(ms)) {
+    throw new RangeError("sleep() needs a number of milliseconds, got NaN");
+  }
+  if (ms > 0) return suspendFor(ms, options.signal);
+  // A zero sleep does not wait, but it is a checkpoint like any other wait.
+  const store = currentStore();
+  const scope = store instanceof CancelScope ? store : undefined;
+  const tasklet = scope === undefined
+    ? store as Exclude<typeof store, CancelScope>
+    : scope.tasklet;
+  const pending = tasklet._takePendingError() ?? cancelledError(scope);
+  if (pending !== undefined) return Promise.reject(pending);
+  const signal = options.signal;
+  if (signal?.aborted) return Promise.reject(signal.reason);
+  return Promise.resolve();
 }
