@@ -104,7 +104,8 @@ export interface ServerState {
 /** The server's connection to one client. */
 export class Connection {
   readonly socket: NbSocket;
-  readonly file: NbFile;
+  /** Responses are written through this file (its timeout is `writeTimeout`). */
+  readonly output: NbFile;
   readonly input: ConnectionInput;
   /** True while waiting for the first byte of a request (safe to close at shutdown). */
   idle = true;
@@ -123,9 +124,12 @@ export class Connection {
     this.socket = socket;
     this.#state = state;
     // Responses accumulate until the loop waits for input (or 64 KiB pile up).
-    this.file = socket.makefile({ writeBufferLimit: 65536 });
-    this.input = new ConnectionInput(this.file);
-    this.#response = new ResponseWriter(this.file, this.#beforeHead);
+    // Reads and writes go through two files over the socket, so that each
+    // direction keeps its own timeout.
+    this.input = new ConnectionInput(socket.makefile({ writeBufferLimit: 0 }));
+    this.output = socket.makefile({ writeBufferLimit: 65536 });
+    this.output.settimeout(state.writeTimeout);
+    this.#response = new ResponseWriter(this.output, this.#beforeHead);
     const addr = socket.remoteAddr;
     if (addr.transport === "unix" || addr.transport === "unixpacket") {
       this.#remoteAddr = (addr as Deno.UnixAddr).path ?? "";
@@ -198,7 +202,7 @@ export class Connection {
         }
       }
       // More bytes are needed: first send what earlier requests produced.
-      if (this.file.writeBufferLength > 0) await this.#flush();
+      if (this.output.writeBufferLength > 0) await this.#flush();
       let timeout: number;
       if (deadline !== 0) {
         timeout = deadline - performance.now();
@@ -249,7 +253,7 @@ export class Connection {
     try {
       environ = this.#environ(head, body);
       if (
-        environ.HTTP_UPGRADE !== undefined && this.file.writeBufferLength > 0
+        environ.HTTP_UPGRADE !== undefined && this.output.writeBufferLength > 0
       ) {
         // The app may take the socket over: earlier answers must be out first.
         await this.#flush();
@@ -257,7 +261,7 @@ export class Connection {
       let result = state.app(environ, response.startResponse);
       if (result !== null && typeof result === "object" && "then" in result) {
         // The app waits for something: let the client have earlier answers.
-        if (this.file.writeBufferLength > 0) await this.#flush();
+        if (this.output.writeBufferLength > 0) await this.#flush();
         result = await result;
       }
       if (this.taken) return false;
@@ -289,7 +293,7 @@ export class Connection {
 
   #sendContinue = async (): Promise<void> => {
     if (this.#response.headSent) return;
-    await this.file.write(CONTINUE_RESPONSE);
+    await this.output.write(CONTINUE_RESPONSE);
     await this.#flush();
   };
 
@@ -303,7 +307,7 @@ export class Connection {
     const input = this.input;
     if (input.pos > 0) {
       // Synchronous: the consumed bytes are buffered and nobody is reading.
-      this.file.discard(input.pos).catch(() => {});
+      input.file.discard(input.pos).catch(() => {});
       input.pos = 0;
     }
     return this.socket;
@@ -347,15 +351,14 @@ export class Connection {
   }
 
   async #flush(): Promise<void> {
-    this.file.settimeout(this.#state.writeTimeout);
-    await this.file.flush();
+    await this.output.flush();
   }
 
   async #sendError(error: unknown): Promise<void> {
     const status = error instanceof HttpError ? error.status : 500;
     const message = error instanceof HttpError ? error.message : "";
     const extra = error instanceof HttpError ? error.headers : [];
-    await this.file.write(errorResponse(status, message, extra));
+    await this.output.write(errorResponse(status, message, extra));
   }
 
   async #onConnectionError(error: unknown): Promise<void> {
@@ -387,10 +390,9 @@ export class Connection {
   }
 
   async #close(): Promise<void> {
-    const file = this.file;
     const socket = this.socket;
     try {
-      if (file.writeBufferLength > 0) await this.#flush();
+      if (this.output.writeBufferLength > 0) await this.#flush();
       const unread = this.input.length > 0 || !this.#body.done;
       if (this.#linger || unread) await this.#lingerClose();
     } catch {

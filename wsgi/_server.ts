@@ -8,7 +8,6 @@ import {
   sleep,
   SocketError,
   spawn,
-  type Tasklet,
 } from "../coio/mod.ts";
 import { Connection, type ServerState } from "./_connection.ts";
 import { fetchAppToWsgi } from "./_fetch_app.ts";
@@ -184,7 +183,6 @@ export function serveHere(
   };
 
   const connections = new Set<Connection>();
-  const tasklets = new Map<Connection, Tasklet<void>>();
   let acceptDone = false;
   let resolveFinished!: () => void;
   let rejectFinished!: (error: unknown) => void;
@@ -212,7 +210,6 @@ export function serveHere(
       await connection.serve();
     } finally {
       connections.delete(connection);
-      tasklets.delete(connection);
       checkFinished();
     }
   };
@@ -248,10 +245,7 @@ export function serveHere(
         }
         const connection = new Connection(socket, state);
         connections.add(connection);
-        tasklets.set(
-          connection,
-          spawn({ onError: onConnectionError }, runConnection, connection),
-        );
+        spawn({ onError: onConnectionError }, runConnection, connection);
       }
     } finally {
       listener.close();
@@ -260,18 +254,15 @@ export function serveHere(
     }
   };
 
-  const acceptTasklet = spawn(
-    { onError: onConnectionError },
-    acceptLoop,
-    listener,
-  );
+  spawn({ onError: onConnectionError }, acceptLoop, listener);
   const shutdown = (): Promise<void> => {
     if (!state.closing) {
       state.closing = true;
       listener.close();
-      acceptTasklet.kill();
+      // Closing wakes the accept loop and every idle connection (their
+      // reads fail); busy ones see `closing` and answer with a close.
       for (const connection of connections) {
-        if (connection.idle) tasklets.get(connection)?.kill();
+        if (connection.idle) connection.socket.close();
       }
     }
     return finished;
