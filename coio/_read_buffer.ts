@@ -14,6 +14,10 @@ export interface ByteReader {
 /** The smallest free space a read asks the source to fill. */
 export const MIN_READ = 16384;
 
+// Reads that fill all the space they were given double the next one's, up
+// to this: bulk transfers get big reads, idle connections small buffers.
+const MAX_READ = 262144;
+
 /**
  * The read side shared by a socket and the files made from it: one growable
  * buffer holding `buf[start, end)`, at most one read op in flight (Deno
@@ -31,6 +35,8 @@ export class ReadBuffer {
   readonly lock: FifoLock = new FifoLock();
   source: ByteReader | undefined;
   #minRead: number;
+  #readSize: number;
+  #opLen = 0;
   #inflight = false;
   #opBuf: Uint8Array = EMPTY;
   #opOff = 0;
@@ -46,6 +52,7 @@ export class ReadBuffer {
   constructor(source: ByteReader | undefined, minRead = MIN_READ) {
     this.source = source;
     this.#minRead = minRead;
+    this.#readSize = minRead;
   }
 
   /** Number of buffered bytes. */
@@ -150,7 +157,7 @@ export class ReadBuffer {
       // A new array: a read op may still target the old one, or views of
       // it may have been handed out.
       this.#handedOut = false;
-      const next = new Uint8Array(grow(length + n + this.#minRead));
+      const next = new Uint8Array(grow(length + n));
       next.set(this.buf.subarray(this.start, this.end));
       this.buf = next;
     }
@@ -195,12 +202,13 @@ export class ReadBuffer {
   /** Starts a read op into the free tail of the buffer. */
   #startRead(): void {
     if (this.start === this.end) this.#recycle();
-    if (this.buf.length - this.end < this.#minRead) {
-      this.#reserve(this.#minRead);
+    if (this.buf.length - this.end < this.#readSize) {
+      this.#reserve(this.#readSize);
     }
     this.#inflight = true;
     this.#opBuf = this.buf;
     this.#opOff = this.end;
+    this.#opLen = this.buf.length - this.end;
     let op: Promise<number | null>;
     try {
       op = this.source!.read(this.buf.subarray(this.end));
@@ -254,6 +262,7 @@ export class ReadBuffer {
     if (n !== null && n > 0) {
       added = n;
       this.#total += n;
+      if (n === this.#opLen && this.#readSize < MAX_READ) this.#readSize *= 2;
       if (opBuf === this.buf && this.#opOff === this.end) {
         this.#setEnd(this.end + n);
       } else {
