@@ -1,4 +1,9 @@
 import { SignalHandler } from "../coio/signal.ts";
+import { spawn } from "../coio/spawn.ts";
+import {
+  closeInspectorOpenedBySignal,
+  inspectorOpen,
+} from "./_inspector_guard.ts";
 import {
   type RemoteConsoleOptions,
   type RemoteConsoleServer,
@@ -32,6 +37,12 @@ export interface RemoteConsoleOnSignal extends AsyncDisposable {
  * change nothing. `deno run -A console/backdoor_client.ts pid:<pid>` sends
  * the signal, waits for the file and connects. Listening for the signal does
  * not keep the process alive.
+ *
+ * Deno (2.9.2 and later) answers `SIGUSR1` by also opening its V8 inspector
+ * on 127.0.0.1:9229, which runs code for any local user; unless an
+ * inspector was already open when this was called, the console closes it as
+ * soon as it appears (a few milliseconds). To leave no such window, pick
+ * another `signal` (e.g. `"SIGUSR2"`, which Deno leaves alone).
  *
  * @example Enable, then disable
  * ```ts
@@ -78,8 +89,23 @@ export function enableRemoteConsoleOnSignal(
     );
   };
 
+  // Deno answers SIGUSR1 by opening its V8 inspector too; close it again
+  // unless it was open before (a deliberate --inspect).
+  const inspectorWasOpen = signal === "SIGUSR1"
+    ? inspectorOpen()
+    : Promise.resolve(true);
   const handler = new SignalHandler(signal, async () => {
-    if (disabled || starting !== undefined) return;
+    if (disabled) return;
+    if (!(await inspectorWasOpen) && !(await inspectorOpen())) {
+      spawn({ name: "close signal-opened inspector" }, async () => {
+        if (await closeInspectorOpenedBySignal()) {
+          (log ?? console.error)(
+            `closed the V8 inspector that ${signal} opened`,
+          );
+        }
+      });
+    }
+    if (starting !== undefined) return;
     starting = start().catch(async (error) => {
       // Let a later signal try again.
       await server?.close();
