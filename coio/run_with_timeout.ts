@@ -1,11 +1,14 @@
-import { spawn } from "./spawn.ts";
+import { checkTimeout } from "./_waiter.ts";
 import { moveOnAfter } from "./move_on_after.ts";
+import { spawn } from "./spawn.ts";
 
 /**
  * Runs `fn()` in a new tasklet and waits at most `ms` milliseconds for it.
  * If it finishes in time, returns its result (or throws its error); otherwise
  * kills it and returns `defaultValue` (Syncless's
- * `run_in_tasklet_with_timeout`).
+ * `run_in_tasklet_with_timeout`). If the caller is cancelled meanwhile
+ * (killed, raised into, or timed out by an enclosing scope), the worker is
+ * killed too.
  *
  * @example
  * ```ts
@@ -18,12 +21,14 @@ import { moveOnAfter } from "./move_on_after.ts";
  * console.log(slow); // "default"
  * ```
  * @throws {RangeError} when `ms` is negative or NaN.
+ * @throws {TypeError} when `fn` is not a function.
  */
 export async function runWithTimeout<T, D = undefined>(
   fn: () => T | PromiseLike<T>,
   ms: number,
   defaultValue?: D,
 ): Promise<T | D> {
+  checkTimeout(ms);
   const worker = spawn(fn);
   try {
     const result = await moveOnAfter(ms, async () => {

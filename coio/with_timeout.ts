@@ -25,17 +25,30 @@ export class TimeoutScope extends CancelScope implements TimerEntry {
   deadline = 0;
   /** @internal */
   heapIndex = -1;
+  #exited = false;
 
   /** Removes the deadline: the block may now take as long as it needs. */
   cancel(): void {
     removeTimer(this);
   }
 
-  /** Restarts the deadline: the block expires `ms` milliseconds from now. */
+  /**
+   * Restarts the deadline: the block expires `ms` milliseconds from now
+   * (`0`: at once). A no-op once the block has expired or ended.
+   *
+   * @throws {RangeError} when `ms` is negative or NaN.
+   */
   change(ms: number): void {
     checkTimeout(ms);
-    if (this.cancelledWith !== undefined) return;
-    addTimer(this, ms);
+    if (this.cancelledWith !== undefined || this.#exited) return;
+    if (ms === 0) {
+      removeTimer(this);
+      this.fire();
+    } else if (ms === Infinity) {
+      removeTimer(this);
+    } else {
+      addTimer(this, ms);
+    }
   }
 
   /** True once the deadline has passed. */
@@ -49,12 +62,20 @@ export class TimeoutScope extends CancelScope implements TimerEntry {
     this._markCancelled(error);
     this.tasklet._cancelScope(this, error);
   }
+
+  /** @internal The block has ended: the deadline no longer matters. */
+  _exit(): void {
+    this.#exited = true;
+    removeTimer(this);
+  }
 }
 
 /**
  * Runs `fn(scope)` in a new timeout scope of the current tasklet and returns
- * what `scope`'s block returned, the raw error if the block threw its own
- * scope's `TimeoutError`, or `undefined` (not thrown) when `swallow` is set.
+ * what the block returned. When the block throws its own scope's
+ * `TimeoutError`, that error is rethrown, or `undefined` is returned when
+ * `swallow` is set; any other error (an outer scope's timeout included)
+ * passes through.
  */
 export async function runInTimeoutScope<T>(
   ms: number,
@@ -69,23 +90,24 @@ export async function runInTimeoutScope<T>(
   const parent = store instanceof CancelScope ? store : undefined;
   const tasklet = parent?.tasklet ?? (store as CancelScope["tasklet"]);
   const scope = new TimeoutScope(tasklet, parent);
-  if (ms !== Infinity) addTimer(scope, ms);
+  scope.change(ms);
   try {
     return await runInStore(scope, () => fn(scope));
   } catch (error) {
-    if (error !== scope.cancelledWith) throw error;
-    if (swallow) return undefined;
-    throw new TimeoutError("timed out", { cause: error });
+    if (error !== scope.cancelledWith || !swallow) throw error;
+    return undefined;
   } finally {
-    removeTimer(scope);
+    scope._exit();
   }
 }
 
 /**
  * Runs `fn(scope)` in the current tasklet with a deadline: if it has not
  * finished after `ms` milliseconds, every coio wait inside it, however deeply
- * nested, rejects with `TimeoutError`, and so does `withTimeout`. An outer
- * scope's timeout passes through unchanged.
+ * nested, rejects with `TimeoutError`, and `withTimeout` rethrows that same
+ * error. `ms` may be `0` (expired at once: the first wait throws) or
+ * `Infinity` (no deadline). An outer scope's timeout passes through
+ * unchanged, and so does any other error.
  *
  * @example
  * ```ts
