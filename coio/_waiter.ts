@@ -1,4 +1,5 @@
 import { checkpointHook } from "./_checkpoint.ts";
+import { enqueue, nowParked, nowRunning } from "./_runqueue.ts";
 import { cancelledError, CancelScope } from "./_scope.ts";
 import { addTimer, removeTimer, type TimerEntry } from "./_timers.ts";
 import { TimeoutError, WouldBlockError } from "./errors.ts";
@@ -35,6 +36,8 @@ export class Waiter<T = unknown> implements TimerEntry {
   wakeable = false;
   #signal: AbortSignal | undefined = undefined;
   #onAbort: (() => void) | undefined = undefined;
+  // Set by resumeLater (1) / failLater (2): settled, continues from the run queue.
+  #later: 0 | 1 | 2 = 0;
 
   // Typed loosely so that a Waiter<T> can be linked where a Waiter<unknown> is.
   #resolve: (value: unknown) => void;
@@ -54,6 +57,7 @@ export class Waiter<T = unknown> implements TimerEntry {
   resume(value: T): boolean {
     if (this.settled) return false;
     this.#finish();
+    nowRunning(this.tasklet);
     this.#resolve(value);
     return true;
   }
@@ -62,7 +66,32 @@ export class Waiter<T = unknown> implements TimerEntry {
   fail(error: unknown): boolean {
     if (this.settled) return false;
     this.#finish();
+    nowRunning(this.tasklet);
     this.#reject(error);
+    return true;
+  }
+
+  /**
+   * Completes the wait with `value` now (nothing can cancel it any more), but
+   * the tasklet continues only when its turn in the run queue comes. False if
+   * it had already settled.
+   */
+  resumeLater(value: T): boolean {
+    if (this.settled) return false;
+    this.#finish();
+    this.value = value;
+    this.#later = 1;
+    enqueue(this);
+    return true;
+  }
+
+  /** Like {@linkcode resumeLater}, but the wait rejects with `error`. */
+  failLater(error: unknown): boolean {
+    if (this.settled) return false;
+    this.#finish();
+    this.value = error;
+    this.#later = 2;
+    enqueue(this);
     return true;
   }
 
@@ -75,7 +104,17 @@ export class Waiter<T = unknown> implements TimerEntry {
 
   /** Run-queue entry point: a parked `schedule()` resumes. */
   _run(): void {
-    this.resume(undefined as T);
+    if (this.#later === 0) {
+      this.resume(undefined as T);
+      return;
+    }
+    const value = this.value;
+    const failed = this.#later === 2;
+    this.value = undefined;
+    this.#later = 0;
+    nowRunning(this.tasklet);
+    if (failed) this.#reject(value);
+    else this.#resolve(value);
   }
 
   /** Timer entry point. */
@@ -167,5 +206,7 @@ function wait<T>(
     if (signal !== undefined) waiter.listen(signal);
     if (typeof ms === "number" && ms !== Infinity) addTimer(waiter, ms);
     park?.(waiter);
+    // The tasklet is parked: the run queue may resume the next one.
+    nowParked(tasklet);
   });
 }

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { checkpointHook } from "./_checkpoint.ts";
-import { enqueue } from "./_runqueue.ts";
+import { enqueue, nowParked, nowRunning } from "./_runqueue.ts";
 import type { CancelScope } from "./_scope.ts";
 import { suspend, type Waiter } from "./_waiter.ts";
 import { TaskletExit } from "./errors.ts";
@@ -192,6 +192,7 @@ export class Tasklet<T = unknown> {
       return;
     }
     this.#state = RUNNING;
+    nowRunning(this);
     queueMicrotask(() => storage.run(this, startTasklet, this));
   }
 
@@ -277,18 +278,19 @@ export class Tasklet<T = unknown> {
         if (failed) w.fail(value);
         else w.resume(value);
       }
-      return;
+    } else if (failed && !(value instanceof TaskletExit)) {
+      if (this.#onError !== undefined) {
+        this.#onError(value);
+      } else if (uncaughtErrorHandler !== undefined) {
+        uncaughtErrorHandler(value, this);
+      } else {
+        // Nobody will hear of this error otherwise: surface it like any
+        // unhandled rejection, which ends the process (as Syncless did).
+        Promise.reject(value);
+      }
     }
-    if (!failed || value instanceof TaskletExit) return;
-    if (this.#onError !== undefined) {
-      this.#onError(value);
-    } else if (uncaughtErrorHandler !== undefined) {
-      uncaughtErrorHandler(value, this);
-    } else {
-      // Nobody will hear of this error otherwise: surface it like any
-      // unhandled rejection, which ends the process (as Syncless did).
-      Promise.reject(value);
-    }
+    // Last, so that a resumed joiner runs before the next runnable.
+    nowParked(this);
   }
 }
 
