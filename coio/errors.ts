@@ -88,6 +88,32 @@ export class TaskletExit extends Error {
 }
 
 /**
+ * Thrown by {@linkcode TaskGroup.prototype.spawn} once the group's `join()`
+ * has finished (or the group was disposed): a closed group takes no more
+ * tasklets.
+ *
+ * @example
+ * ```ts
+ * import { TaskGroup, TaskGroupClosedError } from "@syncless/syncless/coio";
+ *
+ * const group = new TaskGroup();
+ * await group.join();
+ * try {
+ *   group.spawn(() => {});
+ * } catch (error) {
+ *   console.log(error instanceof TaskGroupClosedError); // true
+ * }
+ * ```
+ */
+export class TaskGroupClosedError extends Error {
+  /** Creates a `TaskGroupClosedError`. */
+  constructor(message = "task group is closed", options?: ErrorOptions) {
+    super(message, options);
+    this.name = "TaskGroupClosedError";
+  }
+}
+
+/**
  * Thrown by an operation on a closed channel: a `send()` (with the unsent
  * `value`), or a `receive()` once the buffer is drained (with the close
  * `reason`).
