@@ -93,7 +93,7 @@ async function compare(
     const ms = median(times[name]);
     console.log(
       `  ${name.padEnd(30)} median ${ms.toFixed(1).padStart(8)} ms  ` +
-        `${(operations / ms).toFixed(1).padStart(8)} k calls/s  ` +
+        `${(operations / ms * 1000).toFixed(0).padStart(7)} calls/s  ` +
         `time ratio ${(ms / base).toFixed(2)}x`,
     );
   }

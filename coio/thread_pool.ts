@@ -27,6 +27,10 @@ interface Request {
   args: unknown[];
 }
 
+// On the wire a request for the same function as the worker's previous call
+// is just its arguments, which keeps the hot path's messages small.
+type WireRequest = Request | unknown[];
+
 // An error (or any thrown value) as it crosses from the worker.
 type Thrown =
   | {
@@ -38,13 +42,14 @@ type Thrown =
   }
   | { isError: false; value: unknown };
 
-type Reply =
-  | { ok: true; value: unknown }
-  | { ok: false; kind: "throw" | "import" | "clone"; error: Thrown }
-  | { ok: false; kind: "export"; found: string };
+// A result travels as `[value]`; anything else is a failure.
+type Failure =
+  | { kind: "throw" | "import" | "clone"; error: Thrown }
+  | { kind: "export"; found: string };
+type Reply = [value: unknown] | Failure;
 
 interface Port {
-  on(event: "message", listener: (request: Request) => void): void;
+  on(event: "message", listener: (request: WireRequest) => void): void;
   postMessage(reply: Reply): void;
 }
 
@@ -70,17 +75,17 @@ function workerMain(port: Port): void {
     try {
       port.postMessage(reply);
     } catch (error) {
-      port.postMessage({ ok: false, kind: "clone", error: describe(error) });
+      port.postMessage({ kind: "clone", error: describe(error) });
     }
   };
-  const settle = (value: unknown) => send({ ok: true, value });
+  const settle = (value: unknown) => send([value]);
   const fail = (error: unknown) =>
-    send({ ok: false, kind: "throw", error: describe(error) });
+    send({ kind: "throw", error: describe(error) });
   const call = (exports: Record<string, unknown>, request: Request) => {
     const fn = exports[request.name];
     if (typeof fn !== "function") {
       const found = request.name in exports ? typeof fn : "nothing";
-      send({ ok: false, kind: "export", found });
+      send({ kind: "export", found });
       return;
     }
     let value: unknown;
@@ -100,7 +105,14 @@ function workerMain(port: Port): void {
   // A worker runs one call at a time, so a module is never imported twice
   // at once; a failed import is retried by the next call.
   const loaded = new Map<string, Record<string, unknown>>();
-  port.on("message", (request) => {
+  let previous: Request = { url: "", name: "", args: [] };
+  port.on("message", (message) => {
+    let request: Request;
+    if (Array.isArray(message)) {
+      request = { url: previous.url, name: previous.name, args: message };
+    } else {
+      request = previous = message;
+    }
     const exports = loaded.get(request.url);
     if (exports !== undefined) {
       call(exports, request);
@@ -110,7 +122,7 @@ function workerMain(port: Port): void {
       loaded.set(request.url, module);
       call(module, request);
     }, (error: unknown) => {
-      send({ ok: false, kind: "import", error: describe(error) });
+      send({ kind: "import", error: describe(error) });
     });
   });
 }
@@ -157,6 +169,9 @@ interface Thread {
   call: Call | undefined;
   referenced: boolean;
   terminated: boolean;
+  // The function of the last request sent in full, if it was found then.
+  lastUrl: string;
+  lastName: string;
   // The worker's uncaught error, reported just before it exits.
   error: unknown;
 }
@@ -377,6 +392,8 @@ export class ThreadPool implements Disposable {
       call: undefined,
       referenced: true,
       terminated: false,
+      lastUrl: "",
+      lastName: "",
       error: undefined,
     };
     worker.on("message", (reply: Reply) => this.#onReply(thread, reply));
@@ -394,7 +411,13 @@ export class ThreadPool implements Disposable {
     setReferenced(thread, true);
     const { url, name, args } = call;
     try {
-      thread.worker.postMessage({ url, name, args } satisfies Request);
+      if (url === thread.lastUrl && name === thread.lastName) {
+        thread.worker.postMessage(args satisfies WireRequest);
+      } else {
+        thread.worker.postMessage({ url, name, args } satisfies WireRequest);
+        thread.lastUrl = url;
+        thread.lastName = name;
+      }
     } catch (error) {
       thread.call = call.thread = undefined;
       this.#release(thread);
@@ -434,9 +457,17 @@ export class ThreadPool implements Disposable {
     const call = thread.call;
     if (call === undefined || thread.terminated) return;
     thread.call = call.thread = undefined;
+    if (Array.isArray(reply)) {
+      this.#release(thread);
+      call.waiter.resume(reply[0]);
+      return;
+    }
+    // The function was not found: send the next request for it in full.
+    if (reply.kind === "import" || reply.kind === "export") {
+      thread.lastUrl = thread.lastName = "";
+    }
     this.#release(thread);
-    if (reply.ok) call.waiter.resume(reply.value);
-    else call.waiter.fail(replyError(reply, call));
+    call.waiter.fail(replyError(reply, call));
   }
 
   #onExit(thread: Thread, code: number): void {
@@ -491,7 +522,7 @@ function setReferenced(thread: Thread, referenced: boolean): void {
   else thread.worker.unref();
 }
 
-function replyError(reply: Reply & { ok: false }, call: Call): unknown {
+function replyError(reply: Failure, call: Call): unknown {
   const where = `${call.name}() from ${call.url}`;
   switch (reply.kind) {
     case "throw":
