@@ -26,6 +26,18 @@ export function spawnSafe<A extends unknown[], T>(
   fn: (...args: A) => T | PromiseLike<T>,
   ...args: A
 ): Tasklet<T>;
+/**
+ * {@linkcode spawnSafe} with `spawn`'s options (`name`, `signal`; an
+ * `onError` replaces the printed report).
+ *
+ * @example A named tasklet
+ * ```ts
+ * import { spawnSafe } from "@syncless/syncless/console";
+ *
+ * const tasklet = spawnSafe({ name: "worker" }, () => 42);
+ * console.log(await tasklet.join()); // 42
+ * ```
+ */
 export function spawnSafe<A extends unknown[], T>(
   options: SpawnOptions,
   fn: (...args: A) => T | PromiseLike<T>,

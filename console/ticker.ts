@@ -28,7 +28,12 @@ async function writeStdout(text: string): Promise<void> {
  * import { sleep } from "@syncless/syncless/coio";
  *
  * let dots = "";
- * const ticker = new Ticker({ intervalMs: 10, write: (text) => dots += text });
+ * const ticker = new Ticker({
+ *   intervalMs: 10,
+ *   write: (text) => {
+ *     dots += text;
+ *   },
+ * });
  * ticker.start();
  * await sleep(35);
  * ticker.stop();
