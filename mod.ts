@@ -18,4 +18,5 @@
  */
 export * from "./coio/mod.ts";
 export * from "./wsgi/mod.ts";
+export * from "./patch/mod.ts";
 export * from "./console/mod.ts";

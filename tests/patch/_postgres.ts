@@ -52,7 +52,7 @@ async function passwdEntry(
   return undefined;
 }
 
-async function freePort(): Promise<number> {
+function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const { port } = listener.addr as Deno.NetAddr;
   listener.close();
@@ -86,7 +86,7 @@ export async function startPostgres(): Promise<PostgresServer | string> {
   const dir = await Deno.makeTempDir({ prefix: "syncless-pg-" });
   if (owner !== undefined) await Deno.chown(dir, owner.uid, owner.gid);
   const data = `${dir}/data`;
-  const port = await freePort();
+  const port = freePort();
   const user = "syncless";
   try {
     await run("initdb", [

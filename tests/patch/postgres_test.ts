@@ -3,6 +3,8 @@
  * with patchNodeNet, a timeout scope or a kill really aborts a running query.
  */
 import assert from "node:assert/strict";
+// An unmodified third-party client is the point of this test.
+// deno-lint-ignore no-import-prefix
 import pg from "npm:pg@8";
 import { TaskletExit, TimeoutError } from "../../coio/errors.ts";
 import { sleep } from "../../coio/sleep.ts";
