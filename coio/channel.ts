@@ -1,11 +1,7 @@
 import { Deque } from "./_deque.ts";
 import { SelectEntry } from "./_select_entry.ts";
-import {
-  checkTimeout,
-  suspend,
-  type Waiter,
-  type WaitOptions,
-} from "./_waiter.ts";
+import { checkTimeout, suspend, type Waiter } from "./_waiter.ts";
+import type { WaitOptions } from "./wait_for.ts";
 import { ChannelClosedError } from "./errors.ts";
 
 /** Options for the {@linkcode Channel} constructor. */

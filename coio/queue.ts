@@ -102,7 +102,8 @@ export class Queue<T> implements Iterable<T> {
 
   /**
    * Removes and returns the leftmost item, waiting while the queue is empty.
-   * Cancelled like any coio wait (kill, raise, timeout scope, `signal`).
+   * Cancelled like any coio wait (kill, raise, timeout scope, `signal`); an
+   * already aborted `signal` rejects even when an item is there.
    *
    * @example
    * ```ts
@@ -113,6 +114,10 @@ export class Queue<T> implements Iterable<T> {
    * ```
    */
   popleft(options?: QueuePopOptions): Promise<T> {
+    const signal = options?.signal;
+    if (signal !== undefined && signal.aborted) {
+      return Promise.reject(signal.reason);
+    }
     if (this.#items.length > 0) return Promise.resolve(this.#items.shift()!);
     return this.#waitThenTake(true, options);
   }
@@ -120,7 +125,8 @@ export class Queue<T> implements Iterable<T> {
   /**
    * Removes and returns the rightmost item, waiting while the queue is
    * empty. Cancelled like any coio wait (kill, raise, timeout scope,
-   * `signal`).
+   * `signal`); an already aborted `signal` rejects even when an item is
+   * there.
    *
    * @example
    * ```ts
@@ -131,6 +137,10 @@ export class Queue<T> implements Iterable<T> {
    * ```
    */
   pop(options?: QueuePopOptions): Promise<T> {
+    const signal = options?.signal;
+    if (signal !== undefined && signal.aborted) {
+      return Promise.reject(signal.reason);
+    }
     if (this.#items.length > 0) return Promise.resolve(this.#items.pop()!);
     return this.#waitThenTake(false, options);
   }
@@ -142,7 +152,6 @@ export class Queue<T> implements Iterable<T> {
 
   async #waitThenTake(left: boolean, options?: QueuePopOptions): Promise<T> {
     const signal = options?.signal;
-    if (signal !== undefined && signal.aborted) throw signal.reason;
     // Another tasklet may take the item first: then wait again.
     while (this.#items.length === 0) {
       parkQueue = this as Queue<unknown>;
