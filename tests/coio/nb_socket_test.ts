@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import {
+  configureResolver,
   connect,
+  GaiError,
   listen,
   NbSocket,
   schedule,
@@ -348,4 +350,58 @@ Deno.test("TLS: round trip, startTls, and a bad certificate is a typed error", a
   listener.close();
   assert.equal(serverErrors.length, 1);
   assert.ok(serverErrors[0] instanceof SocketError);
+});
+
+Deno.test("connect: names resolve through coio's resolver, each address in turn", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "syncless-hosts-" });
+  const hostsFile = `${dir}/hosts`;
+  await Deno.writeTextFile(
+    hostsFile,
+    "127.0.0.2 syncless-io-test.invalid\n127.0.0.1 syncless-io-test.invalid\n",
+  );
+  // A name server nobody answers on: only the hosts file can resolve.
+  const previous = configureResolver({
+    hostsFile,
+    nameServer: { ipAddr: "127.0.0.1", port: 9 },
+    attempts: 1,
+    timeout: 200,
+  });
+  const listener = listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    // 127.0.0.2 refuses (nothing listens there), then 127.0.0.1 answers.
+    const client = await connect({
+      hostname: "syncless-io-test.invalid",
+      port: listener.addr.port,
+    });
+    const server = await listener.accept();
+    assert.equal((client.remoteAddr as Deno.NetAddr).hostname, "127.0.0.1");
+    client.close();
+    server.close();
+    await assert.rejects(
+      connect({ hostname: "no-such-name.invalid", port: listener.addr.port }),
+      GaiError,
+    );
+  } finally {
+    listener.close();
+    configureResolver(previous);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("connect: localhost and IPv6 literals need no DNS", async () => {
+  using v4 = listen({ hostname: "127.0.0.1", port: 0 });
+  const a = await connect({ hostname: "localhost", port: v4.addr.port });
+  (await v4.accept()).close();
+  a.close();
+  let v6: ReturnType<typeof listen>;
+  try {
+    v6 = listen({ hostname: "::1", port: 0 });
+  } catch {
+    console.log("SKIP: no IPv6 loopback");
+    return;
+  }
+  const b = await connect({ hostname: "::1", port: v6.addr.port });
+  (await v6.accept()).close();
+  b.close();
+  v6.close();
 });
