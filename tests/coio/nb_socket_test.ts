@@ -4,7 +4,7 @@ import {
   connect,
   GaiError,
   listen,
-  NbSocket,
+  type NbSocket,
   schedule,
   SocketError,
   socketpair,
