@@ -40,11 +40,31 @@ export function setUncaughtErrorHandler(
   return previous;
 }
 
-// Life-cycle states.
+// Life-cycle states, in the low bits of a tasklet's flags.
 const QUEUED = 0;
 const RUNNING = 1;
 const DONE = 2;
-type State = typeof QUEUED | typeof RUNNING | typeof DONE;
+const STATE = 3;
+// Killed: every wait from now on throws the TaskletExit kept in #pending.
+const KILLED = 4;
+// Ended by throwing: #value is the error.
+const FAILED = 8;
+// #pending holds an error for the next wait (a raise, or the kill's exit).
+const HAS_PENDING = 16;
+
+/** Told of a tasklet's end before its joiners are (a TaskGroup). */
+export interface TaskletObserver {
+  _memberDone(tasklet: Tasklet<unknown>, failed: boolean, value: unknown): void;
+}
+
+// What few tasklets need, kept out of the hot object to keep it small.
+interface Extra {
+  onError: ((error: unknown) => void) | undefined;
+  controller: AbortController | undefined;
+  spawnSignal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+  observer: TaskletObserver | undefined;
+}
 
 let nextId = 1;
 
@@ -68,25 +88,18 @@ let nextId = 1;
 export class Tasklet<T = unknown> {
   /** A number unique in this process (the main tasklet's is 0). */
   readonly id: number;
-  /** A name for logs and debugging; defaults to `tasklet-<id>`. */
-  name: string;
-  #state: State = QUEUED;
+  // Every tasklet costs memory while it waits, so the fields are few: the
+  // name is made on demand, the state and flags share a number, #value holds
+  // the arguments before the start and the result or error after the end.
+  #name: string | undefined;
+  #flags: number;
   #fn: ((...args: never[]) => T | PromiseLike<T>) | undefined;
-  #args: unknown[] | undefined;
-  #result: T | undefined = undefined;
-  #error: unknown = undefined;
-  #failed = false;
-  #joiners: Waiter<unknown>[] | undefined = undefined;
-  #controller: AbortController | undefined = undefined;
-  #onError: ((error: unknown) => void) | undefined;
-  #killed = false;
+  #value: unknown;
   #pending: unknown = undefined;
-  #hasPending = false;
+  #joiners: Waiter<unknown> | Waiter<unknown>[] | undefined = undefined;
   #firstWaiter: Waiter | undefined = undefined;
   #lastWaiter: Waiter | undefined = undefined;
-
-  #signal: AbortSignal | undefined = undefined;
-  #onAbort: (() => void) | undefined = undefined;
+  #extra: Extra | undefined = undefined;
 
   /** Use {@linkcode spawn} instead: constructing does not schedule. */
   constructor(
@@ -95,33 +108,46 @@ export class Tasklet<T = unknown> {
     options?: SpawnOptions,
   ) {
     this.id = fn === undefined ? 0 : nextId++;
-    this.name = options?.name ??
-      (fn === undefined ? "main" : `tasklet-${this.id}`);
     this.#fn = fn;
-    this.#args = args;
-    this.#onError = options?.onError;
-    if (fn === undefined) this.#state = RUNNING;
-    const signal = options?.signal;
-    if (signal?.aborted) this.kill();
-    else if (signal !== undefined) {
-      this.#signal = signal;
-      this.#onAbort = () => this.kill();
-      signal.addEventListener("abort", this.#onAbort, { once: true });
+    this.#value = args;
+    this.#flags = fn === undefined ? RUNNING : QUEUED;
+    this.#name = undefined;
+    if (options === undefined) return;
+    this.#name = options.name;
+    const { onError, signal } = options;
+    if (onError !== undefined) this.#extras().onError = onError;
+    if (signal?.aborted) {
+      this.kill();
+    } else if (signal !== undefined) {
+      const extra = this.#extras();
+      extra.spawnSignal = signal;
+      extra.onAbort = () => this.kill();
+      signal.addEventListener("abort", extra.onAbort, { once: true });
     }
+  }
+
+  /** A name for logs and debugging; defaults to `tasklet-<id>`. */
+  get name(): string {
+    return this.#name ?? (this.id === 0 ? "main" : `tasklet-${this.id}`);
+  }
+
+  set name(name: string) {
+    this.#name = name;
   }
 
   /** True until the tasklet's function has returned or thrown. */
   get alive(): boolean {
-    return this.#state !== DONE;
+    return (this.#flags & STATE) !== DONE;
   }
 
   /** Aborted, with a `TaskletExit` reason, when the tasklet is killed. */
   get signal(): AbortSignal {
-    this.#controller ??= new AbortController();
-    if (this.#killed && !this.#controller.signal.aborted) {
-      this.#controller.abort(this.#pending);
+    const extra = this.#extras();
+    extra.controller ??= new AbortController();
+    if ((this.#flags & KILLED) !== 0 && !extra.controller.signal.aborted) {
+      extra.controller.abort(this.#pending);
     }
-    return this.#controller.signal;
+    return extra.controller.signal;
   }
 
   /**
@@ -130,32 +156,38 @@ export class Tasklet<T = unknown> {
    * is cancellable like any other.
    */
   join(): Promise<T> {
-    if (this.#state === DONE) {
-      return this.#failed
-        ? Promise.reject(this.#error)
-        : Promise.resolve(this.#result as T);
+    if ((this.#flags & STATE) === DONE) {
+      return (this.#flags & FAILED) !== 0
+        ? Promise.reject(this.#value)
+        : Promise.resolve(this.#value as T);
     }
     return suspend<T>((waiter: Waiter<unknown>) => {
-      (this.#joiners ??= []).push(waiter);
-      waiter.onCancel = () => {
-        this.#joiners!.splice(this.#joiners!.indexOf(waiter), 1);
-      };
+      const joiners = this.#joiners;
+      if (joiners === undefined) this.#joiners = waiter;
+      else if (Array.isArray(joiners)) joiners.push(waiter);
+      else this.#joiners = [joiners, waiter];
+      waiter.onCancel = () => this.#dropJoiner(waiter);
     });
   }
 
   /**
    * Raises `TaskletExit` at the tasklet's current wait, or at its next one;
    * every later wait raises it too. A tasklet killed before it started never
-   * runs. Killing a dead tasklet does nothing.
+   * runs: it ends at once. Killing a dead tasklet does nothing.
    */
   kill(): void {
-    if (this.#state === DONE || this.#killed) return;
-    this.#killed = true;
+    const flags = this.#flags;
+    if ((flags & STATE) === DONE || (flags & KILLED) !== 0) return;
     const exit = new TaskletExit();
+    this.#flags = flags | KILLED | HAS_PENDING;
     this.#pending = exit;
-    this.#hasPending = true;
-    this.#controller?.abort(exit);
-    if (this.#state === QUEUED) return; // _run() finishes it
+    this.#extra?.controller?.abort(exit);
+    if ((flags & STATE) === QUEUED) {
+      // It never ran: end it now; its run-queue entry will find it done.
+      this.#fn = undefined;
+      this.#finish(true, exit);
+      return;
+    }
     for (let w = this.#firstWaiter; w !== undefined; w = this.#firstWaiter) {
       w.cancel(exit);
     }
@@ -164,44 +196,57 @@ export class Tasklet<T = unknown> {
   /**
    * Delivers `error` once: the tasklet's current wait (its oldest, if it has
    * several) rejects with it, or else its next wait does. A no-op on a dead
-   * tasklet. The tasklet's `signal` is not aborted.
+   * or killed tasklet. The tasklet's `signal` is not aborted.
    */
   raise(error: unknown): void {
-    if (this.#state === DONE) return;
-    if (this.#firstWaiter !== undefined && this.#state === RUNNING) {
+    const flags = this.#flags;
+    if ((flags & STATE) === DONE || (flags & KILLED) !== 0) return;
+    if (this.#firstWaiter !== undefined) {
       this.#firstWaiter.cancel(error);
       return;
     }
-    if (this.#killed) return;
     this.#pending = error;
-    this.#hasPending = true;
+    this.#flags = flags | HAS_PENDING;
   }
 
   /** Ends the tasklet's sleep early, if it is sleeping; the sleep returns normally. */
   wake(): void {
-    for (let w = this.#firstWaiter; w !== undefined; w = w.next) {
+    for (let w = this.#firstWaiter; w !== undefined;) {
+      const next = w.next;
       if (w.wakeable) w.resume(undefined);
+      w = next;
     }
+  }
+
+  /** @internal Number of waits in `join()` on this tasklet (for leak tests). */
+  get _joinerCount(): number {
+    const joiners = this.#joiners;
+    if (joiners === undefined) return 0;
+    return Array.isArray(joiners) ? joiners.length : 1;
+  }
+
+  /** @internal Tells `observer` of the tasklet's end (one observer at most). */
+  _observe(observer: TaskletObserver): void {
+    this.#extras().observer = observer;
   }
 
   /** Run-queue entry point: starts the tasklet on the next microtask. */
   _run(): void {
-    if (this.#state !== QUEUED) return;
-    if (this.#killed) {
-      this.#finish(true, this.#pending);
-      return;
-    }
-    this.#state = RUNNING;
+    if ((this.#flags & STATE) !== QUEUED) return;
+    this.#flags = (this.#flags & ~STATE) | RUNNING;
     nowRunning(this);
-    queueMicrotask(() => storage.run(this, startTasklet, this));
+    // A shared callback and a FIFO of tasklets instead of a closure each.
+    starting.push(this);
+    queueMicrotask(startNext);
   }
 
   /** Takes the error a wait must throw before parking, if any. */
   _takePendingError(): unknown {
-    if (!this.#hasPending) return undefined;
+    const flags = this.#flags;
+    if ((flags & HAS_PENDING) === 0) return undefined;
     const error = this.#pending;
-    if (!this.#killed) {
-      this.#hasPending = false;
+    if ((flags & KILLED) === 0) {
+      this.#flags = flags & ~HAS_PENDING;
       this.#pending = undefined;
     }
     return error;
@@ -236,17 +281,23 @@ export class Tasklet<T = unknown> {
 
   /** Calls the tasklet's function (in its own async context). */
   _start(): void {
-    const fn = this.#fn!;
-    const args = this.#args!;
-    this.#fn = this.#args = undefined;
+    const fn = this.#fn;
+    if (fn === undefined) return; // killed between _run() and now
+    const args = this.#value as unknown[];
+    this.#fn = undefined;
+    this.#value = undefined;
     let result: T | PromiseLike<T>;
     try {
-      result = fn(...args as never[]);
+      result = args.length === 0 ? fn() : fn(...args as never[]);
     } catch (error) {
       this.#finish(true, error);
       return;
     }
-    if (
+    if (result instanceof Promise) {
+      // Shared callbacks: a native promise runs them in the async context of
+      // this call, which tells them which tasklet ended.
+      result.then(onFulfilled, onRejected);
+    } else if (
       result !== null && typeof result === "object" &&
       typeof (result as PromiseLike<T>).then === "function"
     ) {
@@ -259,28 +310,44 @@ export class Tasklet<T = unknown> {
     }
   }
 
+  /** @internal The end of the tasklet's function (see `_start`). */
+  _end(failed: boolean, value: unknown): void {
+    this.#finish(failed, value);
+  }
+
   #finish(failed: boolean, value: unknown): void {
-    if (checkpointHook !== undefined) checkpointHook(this);
-    this.#state = DONE;
-    if (this.#signal !== undefined) {
-      this.#signal.removeEventListener("abort", this.#onAbort!);
-      this.#signal = this.#onAbort = undefined;
+    if (checkpointHook !== undefined && (this.#flags & STATE) === RUNNING) {
+      checkpointHook(this);
     }
-    this.#failed = failed;
-    if (failed) this.#error = value;
-    else this.#result = value as T;
-    this.#hasPending = false;
-    this.#pending = undefined;
+    let flags = (this.#flags & ~STATE) | DONE;
+    if (failed) flags |= FAILED;
+    // A killed tasklet keeps its exit (its signal's reason); nothing else.
+    if ((flags & KILLED) === 0) this.#pending = undefined;
+    this.#flags = flags & ~HAS_PENDING;
+    this.#value = value;
+    const extra = this.#extra;
+    if (extra !== undefined) {
+      if (extra.onAbort !== undefined) {
+        extra.spawnSignal!.removeEventListener("abort", extra.onAbort);
+        extra.spawnSignal = extra.onAbort = undefined;
+      }
+      extra.observer?._memberDone(this, failed, value);
+    }
     const joiners = this.#joiners;
     this.#joiners = undefined;
-    if (joiners !== undefined && joiners.length > 0) {
-      for (const w of joiners) {
-        if (failed) w.fail(value);
-        else w.resume(value);
+    if (joiners !== undefined) {
+      if (!Array.isArray(joiners)) {
+        if (failed) joiners.fail(value);
+        else joiners.resume(value);
+      } else {
+        for (const w of joiners) {
+          if (failed) w.fail(value);
+          else w.resume(value);
+        }
       }
     } else if (failed && !(value instanceof TaskletExit)) {
-      if (this.#onError !== undefined) {
-        this.#onError(value);
+      if (extra?.onError !== undefined) {
+        extra.onError(value);
       } else if (uncaughtErrorHandler !== undefined) {
         uncaughtErrorHandler(value, this);
       } else {
@@ -292,10 +359,50 @@ export class Tasklet<T = unknown> {
     // Last, so that a resumed joiner runs before the next runnable.
     nowParked(this);
   }
+
+  #dropJoiner(waiter: Waiter<unknown>): void {
+    const joiners = this.#joiners;
+    if (joiners === waiter) {
+      this.#joiners = undefined;
+    } else if (Array.isArray(joiners)) {
+      const index = joiners.indexOf(waiter);
+      if (index >= 0) joiners.splice(index, 1);
+      if (joiners.length === 0) this.#joiners = undefined;
+    }
+  }
+
+  #extras(): Extra {
+    return this.#extra ??= {
+      onError: undefined,
+      controller: undefined,
+      spawnSignal: undefined,
+      onAbort: undefined,
+      observer: undefined,
+    };
+  }
+}
+
+// Tasklets whose start is queued as a microtask, in order.
+const starting: Tasklet<unknown>[] = [];
+let startingHead = 0;
+
+function startNext(): void {
+  const tasklet = starting[startingHead];
+  starting[startingHead++] = undefined as unknown as Tasklet<unknown>;
+  if (startingHead === starting.length) starting.length = startingHead = 0;
+  storage.run(tasklet, startTasklet, tasklet);
 }
 
 function startTasklet(tasklet: Tasklet<unknown>): void {
   tasklet._start();
+}
+
+function onFulfilled(value: unknown): void {
+  (storage.getStore() as Tasklet<unknown>)._end(false, value);
+}
+
+function onRejected(error: unknown): void {
+  (storage.getStore() as Tasklet<unknown>)._end(true, error);
 }
 
 /** The tasklet of code that runs outside any spawned tasklet. */
