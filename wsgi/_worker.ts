@@ -23,6 +23,7 @@ self.onmessage = (event: MessageEvent) => {
       self.postMessage({ type: "error", error: describe(error) });
       return;
     }
+    self.postMessage({ type: "listening" });
     server.finished.then(
       () => self.postMessage({ type: "finished" }),
       (error) => self.postMessage({ type: "error", error: describe(error) }),

@@ -22,7 +22,7 @@ export interface ServeOptions {
   tls?: { cert: string; key: string };
   /** Aborting it starts a graceful shutdown (like `server.shutdown()`). */
   signal?: AbortSignal;
-  /** Called once the server listens, with its address. */
+  /** Called once the server listens (with `workers`, once all of them do), with its address. */
   onListen?: (
     addr: { hostname: string; port: number } | { path: string },
   ) => void;
@@ -172,6 +172,16 @@ function serveWithWorkers(
   Object.assign(plain, { port, workers: 1, reusePort: true });
   const workers: Worker[] = [];
   const done: Promise<void>[] = [];
+  let listening = 1;
+  let closing = false;
+  const shutdown = (): Promise<void> => {
+    if (!closing) {
+      closing = true;
+      for (const worker of workers) worker.postMessage({ type: "shutdown" });
+      local.shutdown().catch(() => {});
+    }
+    return finished;
+  };
   for (let i = 1; i < config.workers; i++) {
     const worker = new Worker(new URL("./_worker.ts", import.meta.url), {
       type: "module",
@@ -179,14 +189,22 @@ function serveWithWorkers(
     workers.push(worker);
     done.push(
       new Promise<void>((resolve, reject) => {
+        const fail = (error: unknown) => {
+          reject(error);
+          void shutdown().catch(() => {}); // one worker down: stop them all
+        };
         worker.onmessage = (event: MessageEvent) => {
           const message = event.data as { type: string; error?: string };
-          if (message.type === "finished") resolve();
-          else if (message.type === "error") reject(new Error(message.error));
+          if (message.type === "listening") {
+            if (++listening === config.workers) {
+              config.onListen?.(local.addr as ServerAddr);
+            }
+          } else if (message.type === "finished") resolve();
+          else if (message.type === "error") fail(new Error(message.error));
         };
         worker.onerror = (event) => {
           event.preventDefault();
-          reject(event.error ?? new Error(event.message));
+          fail(event.error ?? new Error(event.message));
         };
       }),
     );
@@ -200,18 +218,8 @@ function serveWithWorkers(
       if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
     },
   );
-  let closing = false;
-  const shutdown = (): Promise<void> => {
-    if (!closing) {
-      closing = true;
-      for (const worker of workers) worker.postMessage({ type: "shutdown" });
-      local.shutdown().catch(() => {});
-    }
-    return finished;
-  };
   const onAbort = () => void shutdown().catch(() => {});
   if (config.signal?.aborted) queueMicrotask(onAbort);
   else config.signal?.addEventListener("abort", onAbort, { once: true });
-  config.onListen?.(local.addr as ServerAddr);
   return new HttpServer(local.addr, finished, shutdown);
 }
