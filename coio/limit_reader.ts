@@ -26,6 +26,7 @@ export class LimitReader implements AsyncIterable<Uint8Array> {
   #remaining: number;
 
   /**
+   * Reads at most `limit` bytes from `file`.
    * @param file the file to read from (may be `undefined` when `limit` is 0).
    * @param limit the most bytes to read.
    * @throws {RangeError} when `limit` is negative.

@@ -55,6 +55,7 @@ const DEFAULT_WRITE_BUFFER_LIMIT = 8192;
 const NEWLINE = 10;
 const CR = 13;
 const RESOLVED: Promise<void> = Promise.resolve();
+const encoder = new TextEncoder();
 
 // Set while NbSocket builds a file that shares its read buffer.
 let sharedReadBuffer: ReadBuffer | undefined;
@@ -663,6 +664,21 @@ export class NbFile implements AsyncIterable<Uint8Array> {
     let bytes: Uint8Array;
     try {
       this.#checkWritable();
+      // A string that surely fits is encoded straight into the buffer.
+      if (
+        typeof data === "string" && !this.#wlock.locked &&
+        this.#wError === undefined &&
+        (this.#wlimit === 2 ||
+          (this.#wlimit >= 3 &&
+            this.#wend - this.#wstart + 3 * data.length < this.#wlimit))
+      ) {
+        this.#reserveWrite(3 * data.length);
+        this.#wend += encoder.encodeInto(
+          data,
+          this.#wbuf.subarray(this.#wend),
+        ).written;
+        return RESOLVED;
+      }
       bytes = toBytes(data);
     } catch (error) {
       return Promise.reject(error);
@@ -758,6 +774,13 @@ export class NbFile implements AsyncIterable<Uint8Array> {
   #append(bytes: Uint8Array): void {
     const n = bytes.length;
     if (n === 0) return;
+    this.#reserveWrite(n);
+    this.#wbuf.set(bytes, this.#wend);
+    this.#wend += n;
+  }
+
+  /** Makes room for `n` more bytes at the end of the write buffer. */
+  #reserveWrite(n: number): void {
     if (this.#wbuf.length - this.#wend < n) {
       const pending = this.#wend - this.#wstart;
       if (!this.#wInflight && this.#wbuf.length - pending >= n) {
@@ -773,8 +796,6 @@ export class NbFile implements AsyncIterable<Uint8Array> {
       this.#wstart = 0;
       this.#wend = pending;
     }
-    this.#wbuf.set(bytes, this.#wend);
-    this.#wend += n;
   }
 
   /** Writes the whole buffer out (write lock held). */

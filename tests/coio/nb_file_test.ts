@@ -490,6 +490,8 @@ class ScriptedReader {
 /** A sink that records each write op; with `gated`, ops wait for `release`. */
 class RecordingWriter {
   writes: string[] = [];
+  /** Every byte written, in order (writes may split UTF-8 sequences). */
+  bytes: number[] = [];
   #gates: ((n: number) => void)[] = [];
   #views: Uint8Array[] = [];
   constructor(readonly gated = false) {}
@@ -497,6 +499,7 @@ class RecordingWriter {
   write(p: Uint8Array): Promise<number> {
     if (!this.gated) {
       this.writes.push(text(p)!);
+      this.bytes.push(...p);
       return Promise.resolve(p.length);
     }
     this.#views.push(p);
@@ -765,4 +768,21 @@ nbfileTest("returned lines stay intact while the file reads on", async (lb) => {
     "unread\n",
     ...expected.slice(1000),
   ]);
+});
+
+Deno.test("NbFile: strings are written as UTF-8, buffered or not", async () => {
+  for (const limit of [0, 1, 2, 16, 8192]) {
+    const sink = new RecordingWriter();
+    const file = new NbFile(undefined, sink, { writeBufferLimit: limit });
+    await file.write("héllo ");
+    await file.write("wörld ✓\n");
+    await file.write("🦕");
+    await file.flush();
+    assert.equal(
+      text(new Uint8Array(sink.bytes)),
+      "héllo wörld ✓\n🦕",
+      `limit ${limit}`,
+    );
+    await file.close();
+  }
 });
