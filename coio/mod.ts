@@ -19,6 +19,7 @@ export {
   type UncaughtErrorHandler,
 } from "./tasklet.ts";
 export * from "./spawn.ts";
+export * from "./task_group.ts";
 export * from "./current.ts";
 export * from "./schedule.ts";
 export * from "./sleep.ts";
