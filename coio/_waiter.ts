@@ -199,14 +199,38 @@ function wait<T>(
   if (pending !== undefined) return Promise.reject(pending);
   if (signal?.aborted) return Promise.reject(signal.reason);
   if (ms === 0 && !wakeable) return Promise.reject(new WouldBlockError());
-  return new Promise<T>((resolve, reject) => {
-    const waiter = new Waiter<T>(resolve, reject, tasklet, scope);
-    waiter.wakeable = wakeable;
-    tasklet._addWaiter(waiter);
-    if (signal !== undefined) waiter.listen(signal);
-    if (typeof ms === "number" && ms !== Infinity) addTimer(waiter, ms);
-    park?.(waiter);
-    // The tasklet is parked: the run queue may resume the next one.
-    nowParked(tasklet);
-  });
+  const promise = new Promise<unknown>(captureSettlers) as Promise<T>;
+  const waiter = new Waiter<T>(
+    capturedResolve as (value: T) => void,
+    capturedReject,
+    tasklet,
+    scope,
+  );
+  waiter.wakeable = wakeable;
+  tasklet._addWaiter(waiter);
+  if (signal !== undefined) waiter.listen(signal);
+  if (typeof ms === "number" && ms !== Infinity) addTimer(waiter, ms);
+  if (park !== undefined) {
+    try {
+      park(waiter);
+    } catch (error) {
+      waiter.fail(error);
+      return promise;
+    }
+  }
+  // The tasklet is parked: the run queue may resume the next one.
+  nowParked(tasklet);
+  return promise;
+}
+
+// One shared promise executor instead of a closure per wait (the hot path of
+// every channel hand-off): it leaves the settle functions here.
+let capturedResolve: (value: unknown) => void;
+let capturedReject: (error: unknown) => void;
+function captureSettlers(
+  resolve: (value: unknown) => void,
+  reject: (error: unknown) => void,
+): void {
+  capturedResolve = resolve;
+  capturedReject = reject;
 }

@@ -285,8 +285,10 @@ export class Channel<T> implements AsyncIterable<T>, Disposable {
   receive(options?: WaitOptions): Promise<T> {
     const aborted = checkOptions(options) as AbortSignal | undefined;
     if (aborted !== undefined) return Promise.reject(aborted.reason);
-    if (this._readyToReceive()) {
-      if (this.#preference >= 0 && this.#liveSender() !== undefined) {
+    const buffer = this.#buffer;
+    const sender = this.#liveSender();
+    if (sender !== undefined || (buffer !== undefined && buffer.length > 0)) {
+      if (sender !== undefined && this.#preference >= 0) {
         // The waiting sender runs now; this receiver continues after it.
         parkChannel = this as Channel<unknown>;
         return suspend(Channel.#takeAndYield) as Promise<T>;
@@ -431,14 +433,21 @@ export class Channel<T> implements AsyncIterable<T>, Disposable {
     const aborted = checkOptions(options) as AbortSignal | undefined;
     if (aborted !== undefined) return Promise.reject(aborted.reason);
     if (this.#closed) return Promise.reject(this.#closedForSend(value));
-    if (this._readyToSend()) {
-      if (this.#preference < 0 && this.#liveReceiver() !== undefined) {
+    const receiver = this.#liveReceiver();
+    if (receiver !== undefined) {
+      if (this.#preference < 0) {
         // The waiting receiver runs now; this sender continues after it.
         parkChannel = this as Channel<unknown>;
         parkValue = value;
         return suspend(Channel.#putAndYield);
       }
-      this.#put(value, false);
+      this.#receivers.shift();
+      deliver(receiver, value, false);
+      return RESOLVED;
+    }
+    const buffer = this.#buffer;
+    if (buffer !== undefined && buffer.length < this.#capacity) {
+      buffer.push(value);
       return RESOLVED;
     }
     parkChannel = this as Channel<unknown>;
