@@ -1,32 +1,41 @@
+import { abortOperationsOf, cancelSignalOf } from "../coio/_cancel_signal.ts";
 import { suspend } from "../coio/_waiter.ts";
+import { currentStore } from "../coio/tasklet.ts";
 
 /**
- * Runs a foreign abortable operation as a coio wait of the current tasklet.
+ * Runs a foreign abortable operation as a coio wait of the current tasklet,
+ * or returns `undefined` in the main tasklet outside any scope, where the
+ * caller should call the original directly (nothing can cancel it there).
  *
- * `start` gets a signal that aborts when `cancel` (the tasklet's kill or an
- * enclosing timeout scope) or `userSignal` aborts, or when the wait itself is
- * cancelled (which also covers `tasklet.raise()`). The returned promise settles
- * like any coio wait: with the operation's result, or with the coio error that
- * cancelled it (`TaskletExit`, `TimeoutError`, the raised error), or with the
- * operation's own error (the user signal's reason, for instance). A result
+ * `start` gets a signal that aborts when the tasklet is killed or an
+ * enclosing timeout scope expires (also later, while a response body is
+ * read), or when `userSignal` aborts. The returned promise settles like any
+ * coio wait: with the operation's result, with the coio error that cancelled
+ * it (`TaskletExit`, `TimeoutError`, an error given to `tasklet.raise()`,
+ * which also aborts the operations in flight in the same tasklet or scope),
+ * or with the operation's own error (the user signal's reason, say). A result
  * that arrives after the wait was cancelled goes to `onLate` so that it can be
  * closed instead of leaking.
  */
 export function runAbortable<T>(
   start: (signal: AbortSignal) => Promise<T>,
-  cancel: AbortSignal,
   userSignal: AbortSignal | null | undefined,
   onLate?: (value: T) => void,
-): Promise<T> {
+): Promise<T> | undefined {
+  const store = currentStore();
+  const cancel = cancelSignalOf(store);
+  if (cancel === undefined) return undefined;
   return suspend<T>((waiter) => {
-    const controller = new AbortController();
-    const signal = userSignal
-      ? AbortSignal.any([cancel, controller.signal, userSignal])
-      : AbortSignal.any([cancel, controller.signal]);
-    waiter.onCancel = () => controller.abort();
+    // Kill and timeouts abort `cancel` before they cancel the wait; a wait
+    // cancelled while it is not aborted was hit by a raise().
+    waiter.onCancel = () => {
+      if (!cancel.aborted) abortOperationsOf(store);
+    };
     let promise: Promise<T>;
     try {
-      promise = start(signal);
+      promise = start(
+        userSignal ? AbortSignal.any([cancel, userSignal]) : cancel,
+      );
     } catch (error) {
       waiter.fail(error);
       return;

@@ -1,4 +1,4 @@
-import { currentCancelSignal } from "../coio/_cancel_signal.ts";
+import { inMainContext } from "../coio/_cancel_signal.ts";
 import { runAbortable } from "./_abortable.ts";
 
 interface Originals {
@@ -54,21 +54,18 @@ export function patchDeno(): void {
   const patchedConnect = function connect(
     options: Deno.ConnectOptions,
   ): Promise<Deno.Conn> {
-    const cancel = currentCancelSignal();
-    if (cancel === undefined) return originals!.connect(options);
+    if (inMainContext()) return originals!.connect(options);
     return runAbortable(
       (signal) => originals!.connect({ ...options, signal }),
-      cancel,
       options?.signal,
       (conn) => conn.close(),
-    );
+    ) ?? originals!.connect(options);
   } as typeof Deno.connect;
 
   const patchedConnectTls = function connectTls(
     options: Deno.ConnectTlsOptions,
   ): Promise<Deno.TlsConn> {
-    const cancel = currentCancelSignal();
-    if (cancel === undefined) return originals!.connectTls(options);
+    if (inMainContext()) return originals!.connectTls(options);
     const hasClientCert = options !== null && typeof options === "object" &&
       CLIENT_CERT_KEYS.some((key) => key in options);
     const start = hasClientCert
@@ -104,7 +101,8 @@ export function patchDeno(): void {
           throw error;
         }
       };
-    return runAbortable(start, cancel, undefined, (conn) => conn.close());
+    return runAbortable(start, undefined, (conn) => conn.close()) ??
+      originals!.connectTls(options);
   } as typeof Deno.connectTls;
 
   const patchedResolveDns = function resolveDns(
@@ -112,16 +110,14 @@ export function patchDeno(): void {
     recordType: Deno.RecordType,
     options?: Deno.ResolveDnsOptions,
   ) {
-    const cancel = currentCancelSignal();
-    if (cancel === undefined) {
+    if (inMainContext()) {
       return originals!.resolveDns(query, recordType as "A", options);
     }
     return runAbortable(
       (signal) =>
         originals!.resolveDns(query, recordType as "A", { ...options, signal }),
-      cancel,
       options?.signal,
-    );
+    ) ?? originals!.resolveDns(query, recordType as "A", options);
   } as typeof Deno.resolveDns;
 
   patched = {

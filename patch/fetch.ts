@@ -1,4 +1,4 @@
-import { currentCancelSignal } from "../coio/_cancel_signal.ts";
+import { inMainContext } from "../coio/_cancel_signal.ts";
 import { runAbortable } from "./_abortable.ts";
 
 let original: typeof fetch | undefined;
@@ -41,8 +41,7 @@ export function patchFetch(): void {
     input: string | URL | Request,
     init?: RequestInit,
   ): Promise<Response> {
-    const cancel = currentCancelSignal();
-    if (cancel === undefined) return originalFetch(input, init);
+    if (inMainContext()) return originalFetch(input, init);
     // An explicit init.signal replaces the Request's own, as in fetch itself.
     const userSignal = init?.signal !== undefined
       ? init.signal
@@ -51,10 +50,9 @@ export function patchFetch(): void {
       : undefined;
     return runAbortable(
       (signal) => originalFetch(input, { ...init, signal }),
-      cancel,
       userSignal,
       (response) => void response.body?.cancel().catch(() => {}),
-    );
+    ) ?? originalFetch(input, init);
   };
   globalThis.fetch = patched;
 }

@@ -132,6 +132,29 @@ Deno.test("patchFetch: raise() fails the fetch with the raised error", async () 
   }
 });
 
+Deno.test("patchFetch: after a raise, later requests of the tasklet work", async () => {
+  const server = slowServer();
+  patchFetch();
+  try {
+    const arrived = server.nextRequest();
+    const bomb = new RangeError("bomb");
+    const worker = spawn(async () => {
+      const caught = await fetch(`${server.url}/slow-head`).catch((e) => e);
+      const response = await fetch(`${server.url}/fast`);
+      return [caught, await response.text()];
+    });
+    await arrived;
+    worker.raise(bomb);
+    const [caught, text] = await worker.join();
+    assert.equal(caught, bomb);
+    assert.equal(text, "fast body");
+    await server.abortedCount(1);
+  } finally {
+    unpatchFetch();
+    await server.close();
+  }
+});
+
 Deno.test("patchFetch: the caller's own signal still aborts, with its reason", async () => {
   const server = slowServer();
   patchFetch();
