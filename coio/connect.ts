@@ -48,7 +48,7 @@ export interface ConnectOptions {
  * {@linkcode NbSocket}. A connection made after its wait gave up (timeout,
  * kill, signal) is closed, never leaked.
  *
- * @example
+ * @example Connect with a timeout
  * ```ts
  * import { connect, listen } from "@syncless/syncless/coio";
  *

@@ -232,6 +232,19 @@ export class NbFile implements AsyncIterable<Uint8Array> {
   /**
    * Reads exactly `n` bytes (fewer only at EOF; empty at EOF). With `n < 0`
    * (the default) reads everything up to EOF.
+   * @example Read a length-prefixed record
+   * ```ts
+   * import { socketpair } from "@syncless/syncless/coio";
+   *
+   * const [a, b] = await socketpair();
+   * await a.sendall("5:hello");
+   * a.close();
+   * const file = b.makefile();
+   * const header = await file.readline(-1, ":");
+   * const length = Number(new TextDecoder().decode(header.subarray(0, -1)));
+   * console.log(new TextDecoder().decode(await file.read(length))); // "hello"
+   * b.close();
+   * ```
    */
   read(n = -1): Promise<Uint8Array> {
     try {
@@ -265,6 +278,17 @@ export class NbFile implements AsyncIterable<Uint8Array> {
    * Returns up to `n` bytes: what is buffered, or else what one read from
    * the source brings. Empty at EOF (or for `n === 0`).
    * @throws {RangeError} when `n` is negative.
+   * @example Take what has arrived
+   * ```ts
+   * import { socketpair } from "@syncless/syncless/coio";
+   *
+   * const [a, b] = await socketpair();
+   * await a.sendall("some bytes");
+   * a.close();
+   * const file = b.makefile();
+   * console.log((await file.readAtMost(4)).length); // 4
+   * b.close();
+   * ```
    */
   readAtMost(n: number): Promise<Uint8Array> {
     try {
@@ -299,6 +323,21 @@ export class NbFile implements AsyncIterable<Uint8Array> {
    * @param limit the most bytes to return; negative for no limit.
    * @param delim the one-byte delimiter. @default {"\n"}
    * @throws {TypeError} when `delim` is not one byte.
+   * @example Lines with a length limit
+   * ```ts
+   * import { socketpair } from "@syncless/syncless/coio";
+   *
+   * const [a, b] = await socketpair();
+   * await a.sendall("a very long line\nshort\n");
+   * a.close();
+   * const file = b.makefile();
+   * const decoder = new TextDecoder();
+   * console.log(decoder.decode(await file.readline(6))); // "a very"
+   * console.log(decoder.decode(await file.readline())); // " long line\n"
+   * console.log(decoder.decode(await file.readline())); // "short\n"
+   * console.log((await file.readline()).length); // 0: EOF
+   * b.close();
+   * ```
    */
   readline(limit = -1, delim?: number | string): Promise<Uint8Array> {
     let d: number;
@@ -365,6 +404,20 @@ export class NbFile implements AsyncIterable<Uint8Array> {
    * `delim` exactly that byte. Resolves to `null` at EOF; a partial last
    * line, or a line cut by `limit`, is returned as it is.
    * @throws {TypeError} when `delim` is not one byte.
+   * @example Header lines without CRLF
+   * ```ts
+   * import { socketpair } from "@syncless/syncless/coio";
+   *
+   * const [a, b] = await socketpair();
+   * await a.sendall("Host: example.com\r\nAccept: text/plain\r\n\r\n");
+   * a.close();
+   * const file = b.makefile();
+   * const decoder = new TextDecoder();
+   * for (let line; (line = await file.readlineStripend()) !== null && line.length > 0;) {
+   *   console.log(decoder.decode(line)); // "Host: example.com", then "Accept: text/plain"
+   * }
+   * b.close();
+   * ```
    */
   readlineStripend(
     limit = -1,
@@ -432,6 +485,24 @@ export class NbFile implements AsyncIterable<Uint8Array> {
   /**
    * Reads until at least `n` bytes are buffered or EOF, without consuming
    * any; resolves to the number buffered (which may exceed `n`).
+   * @example Parse in place: look, then consume
+   * ```ts
+   * import { socketpair } from "@syncless/syncless/coio";
+   *
+   * const [a, b] = await socketpair();
+   * await a.sendall("HEAD\r\n\r\nBODY");
+   * a.close();
+   * const file = b.makefile();
+   * while (file.find("\r\n\r\n") < 0) {
+   *   const before = file.readBufferLength;
+   *   if (await file.readUpto(before + 1) === before) break; // EOF
+   * }
+   * const end = file.find("\r\n\r\n");
+   * console.log(file.getString(0, end)); // "HEAD"
+   * await file.discard(end + 4);
+   * console.log(file.getString()); // "BODY"
+   * b.close();
+   * ```
    */
   readUpto(n: number): Promise<number> {
     try {
@@ -462,6 +533,18 @@ export class NbFile implements AsyncIterable<Uint8Array> {
    * Reads at least `n` more bytes into the buffer (fewer only at EOF),
    * without consuming any; resolves to the number added (which may exceed
    * `n`). `n <= 0` does nothing.
+   * @example Read at least a few more bytes
+   * ```ts
+   * import { socketpair } from "@syncless/syncless/coio";
+   *
+   * const [a, b] = await socketpair();
+   * await a.sendall("abcdef");
+   * a.close();
+   * const file = b.makefile();
+   * console.log(await file.readMore(2) >= 2); // true
+   * console.log(file.getString()); // "abcdef" (or a prefix of it)
+   * b.close();
+   * ```
    */
   readMore(n: number): Promise<number> {
     try {
@@ -493,6 +576,18 @@ export class NbFile implements AsyncIterable<Uint8Array> {
   /**
    * Consumes `n` bytes, reading as needed but never past them; resolves to
    * the number that could not be discarded because EOF came first.
+   * @example Skip a fixed-size header
+   * ```ts
+   * import { socketpair } from "@syncless/syncless/coio";
+   *
+   * const [a, b] = await socketpair();
+   * await a.sendall("HDRpayload");
+   * a.close();
+   * const file = b.makefile();
+   * console.log(await file.discard(3)); // 0: all 3 bytes skipped
+   * console.log(new TextDecoder().decode(await file.read())); // "payload"
+   * b.close();
+   * ```
    */
   discard(n: number): Promise<number> {
     try {
@@ -594,6 +689,19 @@ export class NbFile implements AsyncIterable<Uint8Array> {
   /**
    * The offset of the first `sub` inside the buffered bytes
    * `[start, end)` (Python slice rules), or -1. No I/O.
+   * @example Find a delimiter in the buffer
+   * ```ts
+   * import { socketpair } from "@syncless/syncless/coio";
+   *
+   * const [a, b] = await socketpair();
+   * await a.sendall("key=value;");
+   * a.close();
+   * const file = b.makefile();
+   * await file.readUpto(10);
+   * console.log(file.find("=")); // 3
+   * console.log(file.find(";", 4)); // 9
+   * b.close();
+   * ```
    */
   find(sub: Uint8Array | string, start?: number, end?: number): number {
     const pattern = toPattern(sub);
@@ -630,6 +738,19 @@ export class NbFile implements AsyncIterable<Uint8Array> {
    * A view of buffered bytes `[start, end)` (Python slice rules): writing
    * into it changes the buffered data. Valid until the next read, discard,
    * unread or close.
+   * @example Look at buffered bytes without copying
+   * ```ts
+   * import { socketpair } from "@syncless/syncless/coio";
+   *
+   * const [a, b] = await socketpair();
+   * await a.sendall("\x01\x02rest");
+   * a.close();
+   * const file = b.makefile();
+   * await file.readUpto(2);
+   * const [major, minor] = file.getReadBuffer(0, 2);
+   * console.log(major, minor); // 1 2
+   * b.close();
+   * ```
    */
   getReadBuffer(start?: number, end?: number): Uint8Array {
     const rb = this.#rb;
@@ -659,6 +780,20 @@ export class NbFile implements AsyncIterable<Uint8Array> {
    * Resolves once the bytes are buffered or written. On a timeout the
    * unwritten bytes stay in the write buffer and go out with the next write
    * or flush (`discardWriteBuffer()` drops them).
+   * @example Buffer output, then flush it
+   * ```ts
+   * import { socketpair } from "@syncless/syncless/coio";
+   *
+   * const [a, b] = await socketpair();
+   * const out = a.makefile({ writeBufferLimit: 2 });
+   * await out.write("HTTP/1.1 200 OK\r\n");
+   * await out.write("Content-Length: 0\r\n\r\n");
+   * console.log(out.writeBufferLength); // 38: nothing sent yet
+   * await out.flush();
+   * a.close();
+   * console.log((await b.makefile().read()).length); // 38
+   * b.close();
+   * ```
    */
   write(data: Uint8Array | string): Promise<void> {
     let bytes: Uint8Array;
@@ -939,6 +1074,19 @@ export class NbFile implements AsyncIterable<Uint8Array> {
    * writer, or whatever `onClose` does (a `popen()` file resolves to the
    * child's exit status). Later calls resolve to the same result. Waiting
    * readers fail with `SocketError` `EBADF`.
+   * @example Close a file, keep its socket
+   * ```ts
+   * import { socketpair } from "@syncless/syncless/coio";
+   *
+   * const [a, b] = await socketpair();
+   * const file = a.makefile();
+   * await file.write("bye\n");
+   * await file.close(); // flushed; the socket stays open
+   * await a.sendall("still here\n");
+   * a.close();
+   * console.log(new TextDecoder().decode(await b.makefile().read())); // "bye\nstill here\n"
+   * b.close();
+   * ```
    */
   close(): Promise<unknown> {
     this.#closeResult ??= this.#close();

@@ -36,6 +36,7 @@ const MODES: Record<string, Deno.OpenOptions> = {
  * const back = await openFile(path);
  * console.log(new TextDecoder().decode(await back.readline())); // "saved\n"
  * await back.close();
+ * await Deno.remove(path);
  * ```
  * @throws {SocketError} `ENOENT`, `EACCES`, `EEXIST`, ...
  * @throws {TypeError} for an unknown mode.

@@ -19,7 +19,7 @@ export interface SelectReadableOptions {
  * an empty array. Nothing is consumed: the data stays in each file's buffer
  * (Syncless's `coio.select` for reading).
  *
- * @example
+ * @example Wait for whichever socket speaks first
  * ```ts
  * import { selectReadable, socketpair } from "@syncless/syncless/coio";
  *

@@ -6,7 +6,7 @@ import type { NbSocket } from "./nb_socket.ts";
  * Two connected sockets (over loopback TCP, as Deno has no
  * `socketpair(2)`): what one sends, the other receives.
  *
- * @example
+ * @example A connected pair
  * ```ts
  * import { socketpair } from "@syncless/syncless/coio";
  *

@@ -9,7 +9,7 @@ let file: NbFile | undefined;
  * (flush before exiting). Closing it flushes and stops using stdin/stdout
  * without closing them.
  *
- * @example Echo stdin, line by line
+ * @example Prompt on stdout
  * ```ts
  * import { stdio } from "@syncless/syncless/coio";
  *
