@@ -71,7 +71,7 @@ function bystander(server: PostgresServer) {
   });
 }
 
-Deno.test("postgres: pg_sleep(5) inside withTimeout(200) is aborted; others keep working", async () => {
+Deno.test("postgres: with patchNodeNet, timeouts and kills abort running queries", async (t) => {
   const server = await startPostgres();
   if (typeof server === "string") {
     console.log(`SKIP: ${server}`);
@@ -80,79 +80,66 @@ Deno.test("postgres: pg_sleep(5) inside withTimeout(200) is aborted; others keep
   const observer = await connect(server);
   patchNodeNet();
   try {
-    const query = "SELECT pg_sleep(5) /* timeout */";
-    const others = bystander(server);
-    const started = performance.now();
-    const victim = spawn({ name: "victim" }, async () => {
-      const client = await connect(server);
-      return await withTimeout(200, () => client.query(query));
-    });
-    await assert.rejects(victim.join(), TimeoutError);
-    const elapsed = performance.now() - started;
-    assert.ok(elapsed < 2500, `TimeoutError after ${elapsed} ms`);
-    // The server noticed: the query and its connection are gone well before
-    // the 5 s it would have run.
-    await gone(observer, query);
-    assert.ok(performance.now() - started < 4500);
-    assert.deepEqual(await others.join(), [0, 1, 2, 3, 4, 5]);
-  } finally {
-    unpatchNodeNet();
-    await observer.end();
-    await server.stop();
-  }
-});
+    await t.step(
+      "pg_sleep(5) inside withTimeout(200) is aborted; others keep working",
+      async () => {
+        const query = "SELECT pg_sleep(5) /* timeout */";
+        const others = bystander(server);
+        const started = performance.now();
+        const victim = spawn({ name: "victim" }, async () => {
+          const client = await connect(server);
+          return await withTimeout(200, () => client.query(query));
+        });
+        await assert.rejects(victim.join(), TimeoutError);
+        const elapsed = performance.now() - started;
+        assert.ok(elapsed < 2500, `TimeoutError after ${elapsed} ms`);
+        // The server noticed: the query and its connection are gone well
+        // before the 5 s it would have run.
+        await gone(observer, query);
+        assert.ok(performance.now() - started < 4500);
+        assert.deepEqual(await others.join(), [0, 1, 2, 3, 4, 5]);
+      },
+    );
 
-Deno.test("postgres: a timeout around a query on a connection opened earlier aborts it", async () => {
-  const server = await startPostgres();
-  if (typeof server === "string") {
-    console.log(`SKIP: ${server}`);
-    return;
-  }
-  const observer = await connect(server);
-  patchNodeNet();
-  // Opened in the main tasklet, outside any scope (as a pool would).
-  const shared = await connect(server);
-  try {
-    const query = "SELECT pg_sleep(5) /* shared */";
-    const started = performance.now();
-    const error = await spawn(() => withTimeout(200, () => shared.query(query)))
-      .join().catch((e) => e);
-    assert.ok(error instanceof TimeoutError, String(error));
-    await gone(observer, query);
-    assert.ok(performance.now() - started < 4500);
-    // The observer's connection, never used inside a scope, still works.
-    assert.equal((await observer.query("SELECT 7 AS n")).rows[0].n, 7);
-  } finally {
-    unpatchNodeNet();
-    await observer.end();
-    await server.stop();
-  }
-});
+    await t.step(
+      "a timeout around a query on a connection opened earlier aborts it",
+      async () => {
+        // Opened in the main tasklet, outside any scope (as a pool would).
+        const shared = await connect(server);
+        const query = "SELECT pg_sleep(5) /* shared */";
+        const started = performance.now();
+        const error = await spawn(() =>
+          withTimeout(200, () => shared.query(query))
+        ).join().catch((e) => e);
+        assert.ok(error instanceof TimeoutError, String(error));
+        await gone(observer, query);
+        assert.ok(performance.now() - started < 4500);
+        // The observer's connection, never used inside a scope, still works.
+        assert.equal((await observer.query("SELECT 7 AS n")).rows[0].n, 7);
+      },
+    );
 
-Deno.test("postgres: killing a tasklet aborts its running query", async () => {
-  const server = await startPostgres();
-  if (typeof server === "string") {
-    console.log(`SKIP: ${server}`);
-    return;
-  }
-  const observer = await connect(server);
-  patchNodeNet();
-  try {
-    const query = "SELECT pg_sleep(5) /* kill */";
-    const victim = spawn({ name: "victim" }, async () => {
-      const client = await connect(server);
-      return await client.query(query);
+    await t.step("killing a tasklet aborts its running query", async () => {
+      const query = "SELECT pg_sleep(5) /* kill */";
+      const victim = spawn({ name: "victim" }, async () => {
+        const client = await connect(server);
+        return await client.query(query);
+      });
+      // Kill it once the query is running on the server.
+      for (
+        let i = 0;
+        i < 60 && await backendsWith(observer, query) === 0;
+        i++
+      ) {
+        await sleep(50);
+      }
+      assert.equal(await backendsWith(observer, query), 1);
+      const started = performance.now();
+      victim.kill();
+      await assert.rejects(victim.join(), TaskletExit);
+      await gone(observer, query);
+      assert.ok(performance.now() - started < 4000);
     });
-    // Kill it once the query is running on the server.
-    for (let i = 0; i < 60 && await backendsWith(observer, query) === 0; i++) {
-      await sleep(50);
-    }
-    assert.equal(await backendsWith(observer, query), 1);
-    const started = performance.now();
-    victim.kill();
-    await assert.rejects(victim.join(), TaskletExit);
-    await gone(observer, query);
-    assert.ok(performance.now() - started < 4000);
   } finally {
     unpatchNodeNet();
     await observer.end();
