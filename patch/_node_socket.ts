@@ -95,10 +95,15 @@ function withLookup(
   net: typeof NodeNet,
 ): unknown[] {
   // net.connect() hands over its already normalized [options, callback].
-  const normalized = Array.isArray(args[0])
-    ? args[0] as unknown[]
-    // deno-lint-ignore no-explicit-any
-    : (net as any)._normalizeArgs(args) as unknown[];
+  // deno-lint-ignore no-explicit-any
+  const normalize = (net as any)._normalizeArgs;
+  let normalized: unknown[];
+  if (Array.isArray(args[0])) normalized = args[0];
+  else if (typeof normalize === "function") normalized = normalize(args);
+  else if (typeof args[0] === "object" && args[0] !== null) {
+    normalized = [args[0], args[1]];
+  } else return args; // (port, host) without a normalizer: leave it to Deno
+  if (typeof normalized[0] !== "object" || normalized[0] === null) return args;
   const options = normalized[0] as Record<string, unknown>;
   if (options.path != null || options.lookup !== undefined) return args;
   const callback = normalized[1];
