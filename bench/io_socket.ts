@@ -5,8 +5,9 @@
  *
  * - `echo`: round trips of a 64-byte message (`sendall` + `recv` against
  *   `conn.write` + `conn.read`), µs per round trip;
- * - `download`: receiving a bulk stream (`recv(65536)` against
- *   `conn.read()` into one 64 KiB buffer), MB/s;
+ * - `download`: receiving a bulk stream into one 64 KiB buffer
+ *   (`recvInto` against `conn.read()`), and with `recv(65536)`, which
+ *   returns new memory each time, MB/s;
  * - `upload`: sending a bulk stream in 64 KiB chunks (`sendall` against a
  *   `conn.write` loop), MB/s.
  *
@@ -97,7 +98,30 @@ const groups: Record<string, Record<string, () => Promise<number>>> = {
       if (total !== BYTES) throw new Error(`got ${total} bytes`);
       return mbps;
     },
-    async "NbSocket"() {
+    async "raw, new buffer per read"() {
+      const conn = await raw(`bulk ${BYTES}\n`);
+      const start = performance.now();
+      let total = 0;
+      for (let n; (n = await conn.read(new Uint8Array(65536))) !== null;) {
+        total += n;
+      }
+      const mbps = total / 1048576 / ((performance.now() - start) / 1000);
+      conn.close();
+      if (total !== BYTES) throw new Error(`got ${total} bytes`);
+      return mbps;
+    },
+    async "NbSocket recvInto"() {
+      const socket = await nb(`bulk ${BYTES}\n`);
+      const buf = new Uint8Array(65536);
+      const start = performance.now();
+      let total = 0;
+      for (let n; (n = await socket.recvInto(buf)) > 0;) total += n;
+      const mbps = total / 1048576 / ((performance.now() - start) / 1000);
+      socket.close();
+      if (total !== BYTES) throw new Error(`got ${total} bytes`);
+      return mbps;
+    },
+    async "NbSocket recv"() {
       const socket = await nb(`bulk ${BYTES}\n`);
       const start = performance.now();
       let total = 0;
@@ -160,7 +184,7 @@ for (const [group, variants] of Object.entries(groups)) {
     // Speed relative to raw: higher is better for both units.
     const ratio = group === "echo" ? rawMedian / m : m / rawMedian;
     console.log(
-      `  ${name.padEnd(16)} ${m.toFixed(1).padStart(8)} ${unit}   ${
+      `  ${name.padEnd(26)} ${m.toFixed(1).padStart(8)} ${unit}   ${
         ratio.toFixed(2)
       }x raw`,
     );

@@ -94,6 +94,14 @@ export class ReadBuffer {
     return out;
   }
 
+  /** Copies buffered bytes into `out` (as many as fit) and consumes them. */
+  copyOut(out: Uint8Array): number {
+    const n = Math.min(out.length, this.end - this.start);
+    out.set(this.buf.subarray(this.start, this.start + n));
+    this.consume(n);
+    return n;
+  }
+
   /** Consumes bytes `[start, start + n)` and returns `[start, start + k)`. */
   takeViewOf(n: number, k: number): Uint8Array {
     const start = this.start;

@@ -317,6 +317,53 @@ export class NbFile implements AsyncIterable<Uint8Array> {
   }
 
   /**
+   * Reads up to `buf.length` bytes into `buf`: what is buffered, or else what
+   * one read from the source brings. Resolves to the number of bytes, 0 at
+   * EOF. Nothing is allocated, and the read buffer is reused.
+   * @example Reuse one buffer for a bulk transfer
+   * ```ts
+   * import { socketpair } from "@syncless/syncless/coio";
+   *
+   * const [a, b] = await socketpair();
+   * await a.sendall(new Uint8Array(100_000));
+   * a.close();
+   * const file = b.makefile();
+   * const buf = new Uint8Array(65536);
+   * let total = 0;
+   * for (let n; (n = await file.readInto(buf)) > 0;) total += n;
+   * console.log(total); // 100000
+   * b.close();
+   * ```
+   */
+  readInto(buf: Uint8Array): Promise<number> {
+    try {
+      if (!(buf instanceof Uint8Array)) {
+        throw new TypeError("readInto() needs a Uint8Array");
+      }
+      this.#checkReadable();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const rb = this.#rb;
+    if (buf.length === 0) return Promise.resolve(0);
+    if (!rb.lock.locked && rb.length > 0) {
+      return Promise.resolve(rb.copyOut(buf));
+    }
+    return this.#readIntoSlow(buf);
+  }
+
+  async #readIntoSlow(buf: Uint8Array): Promise<number> {
+    const rb = this.#rb;
+    await this.#lock();
+    try {
+      if (rb.length === 0) await rb.fill(this.#timeout);
+      return rb.copyOut(buf);
+    } finally {
+      rb.lock.release();
+    }
+  }
+
+  /**
    * Reads one line, delimiter included. At EOF returns the partial last line,
    * then empty arrays. With `limit >= 0` returns at most `limit` bytes (the
    * rest stays buffered), and `limit === 0` returns at once.

@@ -120,14 +120,12 @@ export class NbSocket {
     return this.#io.readAtMost(n);
   }
 
-  /** Receives into `buf`; resolves to the number of bytes (0 at EOF). */
-  async recvInto(buf: Uint8Array): Promise<number> {
-    if (!(buf instanceof Uint8Array)) {
-      throw new TypeError("recvInto() needs a Uint8Array");
-    }
-    const data = await this.#io.readAtMost(buf.length);
-    buf.set(data);
-    return data.length;
+  /**
+   * Receives into `buf` (no allocation); resolves to the number of bytes,
+   * 0 at EOF.
+   */
+  recvInto(buf: Uint8Array): Promise<number> {
+    return this.#io.readInto(buf);
   }
 
   /**

@@ -405,3 +405,20 @@ Deno.test("connect: localhost and IPv6 literals need no DNS", async () => {
   b.close();
   v6.close();
 });
+
+Deno.test("NbSocket: recvInto fills the caller's buffer, 0 at EOF", async () => {
+  const [a, b] = await socketpair();
+  const data = new Uint8Array(200_000).map((_, i) => i % 251);
+  const sending = spawn(async () => {
+    await a.sendall(data);
+    a.close();
+  });
+  const buf = new Uint8Array(4096);
+  const got: number[] = [];
+  for (let n; (n = await b.recvInto(buf)) > 0;) got.push(...buf.subarray(0, n));
+  await sending.join();
+  assert.deepEqual(new Uint8Array(got), data);
+  assert.equal(await b.recvInto(new Uint8Array(0)), 0);
+  await assert.rejects(b.recvInto("x" as unknown as Uint8Array), TypeError);
+  b.close();
+});
