@@ -18,7 +18,7 @@ class Expiry extends AbortController implements TimerEntry {
  * `defaultValue` instead (Syncless's `receive_with_timeout`). On timeout the
  * channel is left as if the receive had never been made: no value is taken
  * and its `balance` is restored. `ms <= 0` polls once without waiting;
- * `null` or `undefined` waits forever. Other errors (a closed channel, a
+ * `null`, `undefined` or `Infinity` waits forever. Other errors (a closed channel, a
  * kill, an enclosing timeout scope) pass through.
  *
  * @example
