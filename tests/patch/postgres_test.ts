@@ -92,7 +92,7 @@ Deno.test("postgres: with patchNodeNet, timeouts and kills abort running queries
         });
         await assert.rejects(victim.join(), TimeoutError);
         const elapsed = performance.now() - started;
-        assert.ok(elapsed < 2500, `TimeoutError after ${elapsed} ms`);
+        assert.ok(elapsed < 4000, `TimeoutError after ${elapsed} ms`);
         // The server noticed: the query and its connection are gone well
         // before the 5 s it would have run.
         await gone(observer, query);
