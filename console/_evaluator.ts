@@ -7,14 +7,18 @@
 //   } })
 //
 // The function is async, so top-level `await` works; the code is sloppy
-// (required by `with`), as in Node's REPL. `__syncless__.scope` is a Proxy
-// over the session's own bindings and, behind them, read-only layers (the
-// session's built-ins, the host's extra scope, the whole public API): reads
-// of a name the session knows come from there, anything else falls through
-// to globals. Top-level declarations become assignments through the proxy,
-// so `let x = 2` on one line and `x * 21` on the next both see the session's
-// `x`; `const` names refuse later assignments. The wrapper starts on the
-// input's first line, so line numbers in stack traces are the input's.
+// (required by `with`), as in Node's REPL. `__syncless__.scope` is the
+// session's own bindings object; its prototype chain (ending in null) mirrors
+// the read-only layers (the session's built-ins, the host's extra scope, the
+// whole public API) with accessors that read the layer live and, on
+// assignment, shadow the name in the session. A name found nowhere on the
+// chain falls through to globals. Top-level declarations become `var`s,
+// whose initializers assign through `with` to the bindings object (the
+// evaluator defines each declared name there first), so `let x = 2` on one
+// line and `x * 21` on the next both see the session's `x`. A `const` turns
+// into an accessor that refuses assignment once its input has run. An
+// ordinary object (not a Proxy) keeps `with` lookups fast. The wrapper starts
+// on the input's first line, so line numbers in stack traces are the input's.
 
 import { type Body, type DeclarationKind, rewrite } from "./_rewrite.ts";
 
@@ -33,6 +37,31 @@ interface Helper {
   publish: (functions: Record<string, unknown>) => void;
 }
 
+/**
+ * A prototype-chain link (before `next`) that shows `layer`'s own properties:
+ * reads are live, an assignment defines the name on the receiving session.
+ */
+function mirror(layer: object, next: object): object {
+  const link = Object.create(next);
+  const source = layer as Record<string, unknown>;
+  for (const key of Object.getOwnPropertyNames(layer)) {
+    Object.defineProperty(link, key, {
+      get: () => source[key],
+      set(this: object, value: unknown) {
+        Object.defineProperty(this, key, {
+          value,
+          writable: true,
+          enumerable: true,
+          configurable: true,
+        });
+      },
+      enumerable: false,
+      configurable: true,
+    });
+  }
+  return link;
+}
+
 /** Resolves an import specifier of console input against the working directory. */
 function resolveSpecifier(specifier: string): string {
   if (/^\.{0,2}\//.test(specifier)) {
@@ -47,10 +76,7 @@ function resolveSpecifier(specifier: string): string {
  */
 export class Evaluator {
   /** The session's own bindings (declared or assigned names). */
-  readonly bindings: Record<string, unknown> = Object.create(null);
-  #layers: readonly object[];
-  #constants = new Set<string>();
-  #declaringConstants = new Set<string>();
+  readonly bindings: Record<string, unknown>;
   #helper: Helper;
   #inputs = 0;
   // Per recent input: maps a (line, column) of the compiled code to the input.
@@ -58,42 +84,15 @@ export class Evaluator {
 
   /**
    * @param layers Read-only bindings behind the session's own, searched in
-   * order (own properties only).
+   * order (their own properties, as they are when the session starts).
    */
   constructor(layers: readonly object[]) {
-    this.#layers = layers;
-    const bindings = this.bindings;
-    const find = (key: string) => {
-      if (key in bindings) return bindings;
-      return this.#layers.find((layer) => Object.hasOwn(layer, key));
-    };
-    const scope = new Proxy(bindings, {
-      has: (_, key) => typeof key === "string" && find(key) !== undefined,
-      get: (_, key) => {
-        if (typeof key !== "string") return undefined; // Symbol.unscopables
-        const layer = find(key) as Record<string, unknown> | undefined;
-        return layer?.[key];
-      },
-      set: (_, key, value) => {
-        if (typeof key !== "string") return false;
-        if (
-          this.#constants.has(key) && !this.#declaringConstants.has(key)
-        ) {
-          throw new TypeError("Assignment to constant variable.");
-        }
-        bindings[key] = value;
-        return true;
-      },
-      deleteProperty: (_, key) => {
-        if (typeof key === "string") {
-          this.#constants.delete(key);
-          delete bindings[key];
-        }
-        return true;
-      },
-    });
+    let chain: object = Object.create(null);
+    for (const layer of layers.toReversed()) chain = mirror(layer, chain);
+    const bindings: Record<string, unknown> = Object.create(chain);
+    this.bindings = bindings;
     this.#helper = {
-      scope,
+      scope: bindings,
       import: (specifier, options) =>
         import(resolveSpecifier(String(specifier)), options),
       publish: (functions) => Object.assign(bindings, functions),
@@ -152,9 +151,25 @@ export class Evaluator {
         | undefined;
       return { value: completion?.value };
     } finally {
-      for (const name of this.#declaringConstants) this.#constants.add(name);
-      this.#declaringConstants.clear();
+      for (const [name, kind] of rewritten.declarations) {
+        if (kind === "const" && Object.hasOwn(this.bindings, name)) {
+          this.#freeze(name);
+        }
+      }
     }
+  }
+
+  /** Makes `name` a constant: reads give its value, assignments throw. */
+  #freeze(name: string): void {
+    const value = this.bindings[name];
+    Object.defineProperty(this.bindings, name, {
+      get: () => value,
+      set: () => {
+        throw new TypeError("Assignment to constant variable.");
+      },
+      enumerable: true,
+      configurable: true,
+    });
   }
 
   #prefix(functions: string[]): string {
@@ -203,18 +218,18 @@ export class Evaluator {
   }
 
   #declare(declarations: Map<string, DeclarationKind>): void {
+    const bindings = this.bindings;
     for (const [name, kind] of declarations) {
-      if (kind === "const") {
-        this.#declaringConstants.add(name);
-      } else {
-        this.#constants.delete(name);
-      }
       // let/const/class start fresh; var and function keep a value they had.
-      if (kind === "var" || kind === "function") {
-        if (!(name in this.bindings)) this.bindings[name] = undefined;
-      } else {
-        this.bindings[name] = undefined;
-      }
+      const keep = (kind === "var" || kind === "function") &&
+        Object.hasOwn(bindings, name);
+      const value = keep ? bindings[name] : undefined;
+      Object.defineProperty(bindings, name, {
+        value,
+        writable: true,
+        enumerable: true,
+        configurable: true,
+      });
     }
   }
 

@@ -185,6 +185,8 @@ export class RemoteConsoleServer implements AsyncDisposable {
       log(`remote console: refused ${peer}: not the same user`);
       return;
     }
+    // Prompts are small writes that wait for an answer: no Nagle delay.
+    (socket.conn as Deno.TcpConn).setNoDelay?.(true);
     const file = socket.makefile({ writeBufferLimit: 0 });
     const connection = new Connection(file);
     try {
@@ -354,8 +356,9 @@ function isHangUp(bytes: Uint8Array): boolean {
 
 /**
  * The write side of one session: writes go out in order, in the background
- * (so `console.log` in the session can stay synchronous); NULs in output are
- * escaped so that they cannot pose as protocol markers.
+ * (so `console.log` in the session can stay synchronous), those of one turn
+ * together; NULs in output are escaped so that they cannot pose as protocol
+ * markers.
  */
 class Connection {
   closed = false;
@@ -363,6 +366,8 @@ class Connection {
   promptShown = false;
   #lastPrompt = "> ";
   #writing: Promise<void> = Promise.resolve();
+  #pending = "";
+  #scheduled = false;
 
   constructor(readonly file: NbFile) {}
 
@@ -390,11 +395,19 @@ class Connection {
 
   #send(text: string): void {
     if (this.closed) return;
-    this.#writing = this.#writing.then(() => this.file.write(text)).catch(
-      () => {
-        this.closed = true;
-      },
-    );
+    this.#pending += text;
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    // Runs a microtask later at the earliest: what is written meanwhile (a
+    // result and the next prompt) goes out in one segment.
+    this.#writing = this.#writing.then(() => {
+      this.#scheduled = false;
+      const text = this.#pending;
+      this.#pending = "";
+      return this.file.write(text);
+    }).catch(() => {
+      this.closed = true;
+    });
   }
 }
 
