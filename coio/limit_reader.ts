@@ -48,6 +48,19 @@ export class LimitReader implements AsyncIterable<Uint8Array> {
   /**
    * Reads `size` bytes, or all that is left when `size` is negative or
    * larger; empty once the limit or EOF is reached.
+   * @example Read a whole body
+   * ```ts
+   * import { LimitReader, socketpair } from "@syncless/syncless/coio";
+   *
+   * const [a, b] = await socketpair();
+   * await a.sendall("0123456789NEXT");
+   * const file = b.makefile();
+   * const body = new LimitReader(file, 10);
+   * console.log(new TextDecoder().decode(await body.read())); // "0123456789"
+   * console.log(body.remaining); // 0
+   * a.close();
+   * b.close();
+   * ```
    */
   async read(size = -1): Promise<Uint8Array> {
     checkInteger(size, "size");
@@ -107,6 +120,18 @@ export class LimitReader implements AsyncIterable<Uint8Array> {
   /**
    * Discards what is left up to the limit; resolves to the number of bytes
    * that could not be discarded because EOF came first (0 on success).
+   * @example Skip what the application did not read
+   * ```ts
+   * import { LimitReader, socketpair } from "@syncless/syncless/coio";
+   *
+   * const [a, b] = await socketpair();
+   * await a.sendall("unread bodyNEXT REQUEST");
+   * const file = b.makefile();
+   * await new LimitReader(file, 11).discardToLimit();
+   * console.log(new TextDecoder().decode(await file.read(4))); // "NEXT"
+   * a.close();
+   * b.close();
+   * ```
    */
   async discardToLimit(): Promise<number> {
     const n = this.#remaining;

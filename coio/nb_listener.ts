@@ -75,6 +75,17 @@ export class NbListener implements AsyncIterable<NbSocket> {
   /**
    * Waits for the next connection. Waiters are served in order.
    * @throws {SocketError} `EBADF` once the listener is closed.
+   * @example Accept with a deadline
+   * ```ts
+   * import { listen, TimeoutError } from "@syncless/syncless/coio";
+   *
+   * using listener = listen({ hostname: "127.0.0.1", port: 0 });
+   * try {
+   *   await listener.accept({ timeout: 10 });
+   * } catch (error) {
+   *   console.log(error instanceof TimeoutError); // true: nobody connected
+   * }
+   * ```
    */
   accept(options: AcceptOptions = {}): Promise<NbSocket> {
     const { timeout = null, signal } = options;

@@ -57,6 +57,20 @@ export class NbSocket {
   /**
    * Wraps a connected `Deno.Conn`; the socket owns it from now on.
    * @param timeout the socket's initial timeout (ms, `null` forever).
+   * @example Give up on a silent peer
+   * ```ts
+   * import { socketpair, TimeoutError } from "@syncless/syncless/coio";
+   *
+   * const [a, b] = await socketpair();
+   * b.settimeout(10);
+   * try {
+   *   await b.recv(1);
+   * } catch (error) {
+   *   console.log(error instanceof TimeoutError); // true
+   * }
+   * a.close();
+   * b.close();
+   * ```
    */
   constructor(conn: Deno.Conn, timeout: number | null = null) {
     checkTimeout(timeout);
@@ -115,6 +129,17 @@ export class NbSocket {
    * Receives up to `n` bytes: buffered ones, or what one read brings.
    * Resolves to an empty array at EOF.
    * @throws {RangeError} when `n` is negative.
+   * @example Receive what has arrived
+   * ```ts
+   * import { socketpair } from "@syncless/syncless/coio";
+   *
+   * const [a, b] = await socketpair();
+   * await a.sendall("hello");
+   * console.log(new TextDecoder().decode(await b.recv(1024))); // "hello"
+   * a.close();
+   * console.log((await b.recv(1024)).length); // 0: EOF
+   * b.close();
+   * ```
    */
   recv(n: number): Promise<Uint8Array> {
     return this.#io.readAtMost(n);
@@ -131,6 +156,30 @@ export class NbSocket {
   /**
    * Sends all of `data` (a string as UTF-8) and resolves to its length.
    * Unlike a raw socket, it never sends only a part.
+   * @example Send bytes or text
+   * ```ts
+   * import { socketpair } from "@syncless/syncless/coio";
+   *
+   * const [a, b] = await socketpair();
+   * await a.sendall("text, as UTF-8");
+   * await a.sendall(new Uint8Array([1, 2, 3]));
+   * console.log((await b.makefile().readUpto(17)) >= 17); // true
+   * a.close();
+   * b.close();
+   * ```
+   * @example Half-close, then read the answer
+   * ```ts
+   * import { socketpair } from "@syncless/syncless/coio";
+   *
+   * const [a, b] = await socketpair();
+   * await a.sendall("question");
+   * await a.shutdown();
+   * const asked = await b.makefile().read(); // to EOF
+   * await b.sendall(`got ${asked.length} bytes`);
+   * console.log(new TextDecoder().decode(await a.recv(100))); // "got 8 bytes"
+   * a.close();
+   * b.close();
+   * ```
    */
   async send(data: Uint8Array | string): Promise<number> {
     const bytes = toBytes(data);
@@ -158,6 +207,20 @@ export class NbSocket {
    * A buffered {@linkcode NbFile} over this socket. It copies the socket's
    * timeout now (later changes to either do not affect the other) and
    * shares its read buffer; closing the file does not close the socket.
+   * @example A file for line-oriented protocols
+   * ```ts
+   * import { socketpair } from "@syncless/syncless/coio";
+   *
+   * const [a, b] = await socketpair();
+   * const file = b.makefile();
+   * await a.sendall("PING\r\n");
+   * console.log(new TextDecoder().decode((await file.readlineStripend())!)); // "PING"
+   * await file.write("PONG\r\n");
+   * await file.flush();
+   * console.log(new TextDecoder().decode(await a.recv(6))); // "PONG\r\n"
+   * a.close();
+   * b.close();
+   * ```
    */
   makefile(options: MakefileOptions = {}): NbFile {
     if (this.#closed) throw closedError("socket");
