@@ -5,7 +5,7 @@ import type { NbFile } from "../coio/nb_file.ts";
 import { spawn } from "../coio/spawn.ts";
 import type { Tasklet } from "../coio/tasklet.ts";
 import { withTimeout } from "../coio/with_timeout.ts";
-import { TimeoutError } from "../coio/errors.ts";
+import { SocketError, TimeoutError } from "../coio/errors.ts";
 import { format } from "node:util";
 import { ConsoleSession, makeHelp } from "./_session.ts";
 import { peerUid } from "./_peer_uid.ts";
@@ -287,7 +287,13 @@ export class RemoteConsoleServer implements AsyncDisposable {
       while (!ended) {
         connection.prompt(session.prompt);
         await connection.drain();
-        const line = await file.readline(maxLineSize + 2);
+        let line: Uint8Array;
+        try {
+          line = await file.readline(maxLineSize + 2);
+        } catch (error) {
+          if (error instanceof SocketError) return; // reset: same as EOF
+          throw error;
+        }
         connection.promptShown = false;
         if (line.length === 0) return; // EOF
         let end = line.length;
