@@ -8,9 +8,9 @@ import {
   type NbFile,
   type NbSocket,
   SocketError,
+  type Tasklet,
   TaskletExit,
   TimeoutError,
-  WouldBlockError,
 } from "../coio/mod.ts";
 import { EMPTY_BODY, RequestBody } from "./_body_reader.ts";
 import { ConnectionInput } from "./_input.ts";
@@ -19,7 +19,7 @@ import {
   decodePath,
   findHeadEnd,
   parseRequestHead,
-  type RequestHead,
+  RequestHead,
   resumeScanAt,
   skipEmptyLines,
 } from "./_request_head.ts";
@@ -27,6 +27,7 @@ import {
   CONTINUE_RESPONSE,
   errorResponse,
   ResponseWriter,
+  type Sink,
 } from "./_response.ts";
 import type { BodyLimits } from "./_body_reader.ts";
 import type { HeadLimits } from "./_request_head.ts";
@@ -36,6 +37,8 @@ import { HttpError } from "./errors.ts";
 // Unread body bytes the server reads and drops to keep a connection alive;
 // beyond this it closes the connection instead.
 const MAX_DRAIN = 256 * 1024;
+// Responses collect in the output buffer up to this size before a write.
+const OUTPUT_BUFFER = 65536;
 // How long, and how much, a closing connection keeps reading so that the
 // peer sees the last response rather than a reset.
 const LINGER_MS = 1000;
@@ -119,17 +122,27 @@ export class Connection {
   #body: RequestBody | typeof EMPTY_BODY = EMPTY_BODY;
   #linger = false;
   #requests = 0;
+  #reusableHead = new RequestHead();
+  #scanFrom = 0;
+  // The deadline (Date.now() ms) of the current wait for request bytes,
+  // enforced by the server's sweeper while #waiting is set.
+  #deadline = Infinity;
+  #waiting = false;
+  // Writes that may wait for the client, and when they must be done by.
+  #writing = 0;
+  #writeDeadline = Infinity;
+  /** The tasklet serving the connection (the sweeper raises timeouts into it). */
+  tasklet: Tasklet<void> | undefined = undefined;
 
   constructor(socket: NbSocket, state: ServerState) {
     this.socket = socket;
     this.#state = state;
     // Responses accumulate until the loop waits for input (or 64 KiB pile up).
     // Reads and writes go through two files over the socket, so that each
-    // direction keeps its own timeout.
+    // direction has its own buffer and state.
     this.input = new ConnectionInput(socket.makefile({ writeBufferLimit: 0 }));
-    this.output = socket.makefile({ writeBufferLimit: 65536 });
-    this.output.settimeout(state.writeTimeout);
-    this.#response = new ResponseWriter(this.output, this.#beforeHead);
+    this.output = socket.makefile({ writeBufferLimit: OUTPUT_BUFFER });
+    this.#response = new ResponseWriter(this.#sink, this.#beforeHead);
     const addr = socket.remoteAddr;
     if (addr.transport === "unix" || addr.transport === "unixpacket") {
       this.#remoteAddr = (addr as Deno.UnixAddr).path ?? "";
@@ -149,7 +162,8 @@ export class Connection {
   async serve(): Promise<void> {
     try {
       for (;;) {
-        const head = await this.#readHead();
+        // A pipelined head is often buffered already: no wait at all then.
+        const head = this.#parseBuffered() ?? await this.#readHead();
         if (head === null) break;
         if (!await this.#handle(head) || this.taken) break;
       }
@@ -161,76 +175,101 @@ export class Connection {
   }
 
   /**
-   * Reads the next request head: `null` when the connection should end
+   * Called by the server's sweeper: interrupts a wait for request bytes
+   * whose deadline has passed (idle: quiet close; inside a head: 408).
+   */
+  expire(now: number): void {
+    if (this.#waiting && now >= this.#deadline) {
+      this.#waiting = false;
+      this.tasklet?.raise(new TimeoutError());
+    }
+    // A client that does not take our bytes in time is cut off: closing
+    // the socket fails the pending write.
+    if (this.#writing > 0 && now >= this.#writeDeadline) this.socket.close();
+  }
+
+  /**
+   * Parses a complete head from the buffer: `undefined` when there is none
+   * yet (`#scanFrom` remembers how far the search got).
+   */
+  #parseBuffered(): RequestHead | undefined {
+    const input = this.input;
+    let n = input.length;
+    if (n === 0) return undefined;
+    let view = input.view();
+    const skip = skipEmptyLines(view, 0, n);
+    if (skip > 0) {
+      input.consume(skip);
+      n -= skip;
+      if (n === 0) return undefined;
+      view = view.subarray(skip);
+      this.#scanFrom = 0;
+    }
+    const end = findHeadEnd(view, 0, n, this.#scanFrom);
+    const state = this.#state;
+    if (end === -1) {
+      checkIncompleteHead(view, 0, n, state.limits);
+      this.#scanFrom = resumeScanAt(view, 0, n);
+      return undefined;
+    }
+    this.#scanFrom = 0;
+    const head = parseRequestHead(
+      view,
+      0,
+      end,
+      state.limits,
+      state.secure,
+      this.#reusableHead,
+    );
+    input.consume(end);
+    this.idle = false;
+    return head;
+  }
+
+  /**
+   * Waits for the next request head: `null` when the connection should end
    * quietly (EOF or idle timeout between requests, or shutdown).
    */
   async #readHead(): Promise<RequestHead | null> {
     const state = this.#state;
     const input = this.input;
-    let from = 0;
-    let deadline = 0;
+    // Whether bytes of this head have arrived: then headersTimeout runs.
+    let started = input.length > 0;
+    if (started) this.#deadline = Date.now() + state.headersTimeout;
     for (;;) {
-      let n = input.length;
-      if (n > 0) {
-        let view = input.view();
-        const skip = skipEmptyLines(view, 0, n);
-        if (skip > 0) {
-          input.consume(skip);
-          n -= skip;
-          view = view.subarray(skip);
-          from = 0;
-        }
-        if (n > 0) {
-          const end = findHeadEnd(view, 0, n, from);
-          if (end !== -1) {
-            const head = parseRequestHead(
-              view,
-              0,
-              end,
-              state.limits,
-              state.secure,
-            );
-            input.consume(end);
-            this.idle = false;
-            return head;
-          }
-          checkIncompleteHead(view, 0, n, state.limits);
-          from = resumeScanAt(view, 0, n);
-          if (deadline === 0) {
-            deadline = performance.now() + state.headersTimeout;
-          }
-        }
-      }
       // More bytes are needed: first send what earlier requests produced.
       if (this.output.writeBufferLength > 0) await this.#flush();
-      let timeout: number;
-      if (deadline !== 0) {
-        timeout = deadline - performance.now();
-        if (timeout <= 0) throw new HttpError(408, "request head timed out");
-        this.idle = false;
-      } else {
+      if (!started) {
         if (state.closing) return null;
-        timeout = this.#requests === 0
-          ? state.headersTimeout
-          : state.keepAliveTimeout;
+        this.#deadline = Date.now() +
+          (this.#requests === 0
+            ? state.headersTimeout
+            : state.keepAliveTimeout);
         this.idle = true;
+      } else if (Date.now() >= this.#deadline) {
+        throw new HttpError(408, "request head timed out");
       }
       let got: number;
+      this.#waiting = true;
       try {
-        got = await input.fill(timeout === Infinity ? null : timeout);
+        got = await input.fill(null);
       } catch (error) {
-        if (
-          !(error instanceof TimeoutError || error instanceof WouldBlockError)
-        ) {
-          throw error;
-        }
-        if (deadline === 0) return null; // idle: close quietly
+        if (!(error instanceof TimeoutError)) throw error;
+        if (!started) return null; // idle: close quietly
         throw new HttpError(408, "request head timed out");
+      } finally {
+        this.#waiting = false;
       }
       this.idle = false;
       if (got === 0) {
         if (input.length === 0) return null;
         throw new HttpError(400, "connection closed inside the request head");
+      }
+      const head = this.#parseBuffered();
+      if (head !== undefined) return head;
+      if (!started && input.length > 0) {
+        started = true;
+        this.#deadline = Date.now() + state.headersTimeout;
       }
     }
   }
@@ -293,7 +332,7 @@ export class Connection {
 
   #sendContinue = async (): Promise<void> => {
     if (this.#response.headSent) return;
-    await this.output.write(CONTINUE_RESPONSE);
+    await this.#sink.write(CONTINUE_RESPONSE);
     await this.#flush();
   };
 
@@ -350,15 +389,44 @@ export class Connection {
     return environ;
   }
 
-  async #flush(): Promise<void> {
-    await this.output.flush();
+  #flush(): Promise<void> {
+    return this.#guard(this.output.flush());
+  }
+
+  /**
+   * What the response writer writes to: appends that fit the output buffer
+   * never wait; anything that may wait is bounded by writeTimeout.
+   */
+  #sink: Sink = {
+    write: (data: Uint8Array | string) => {
+      const output = this.output;
+      const size = typeof data === "string" ? data.length * 3 : data.length;
+      if (
+        this.#writing === 0 && output.writeBufferLength + size < OUTPUT_BUFFER
+      ) {
+        return output.write(data);
+      }
+      return this.#guard(output.write(data));
+    },
+    flush: () => this.#flush(),
+  };
+
+  /** Awaits a write that may wait for the client; the sweeper ends it after writeTimeout. */
+  async #guard(op: Promise<void>): Promise<void> {
+    this.#writing++;
+    this.#writeDeadline = Date.now() + (this.#state.writeTimeout ?? Infinity);
+    try {
+      await op;
+    } finally {
+      this.#writing--;
+    }
   }
 
   async #sendError(error: unknown): Promise<void> {
     const status = error instanceof HttpError ? error.status : 500;
     const message = error instanceof HttpError ? error.message : "";
     const extra = error instanceof HttpError ? error.headers : [];
-    await this.output.write(errorResponse(status, message, extra));
+    await this.#sink.write(errorResponse(status, message, extra));
   }
 
   async #onConnectionError(error: unknown): Promise<void> {

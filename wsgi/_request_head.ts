@@ -73,6 +73,35 @@ export class RequestHead {
   scheme = "";
   /** Bytes of the buffer the head used, from `start` to after its blank line. */
   length = 0;
+
+  /** Clears the head for reuse (a connection parses its heads into one object). */
+  reset(): void {
+    this.method =
+      this.target =
+      this.path =
+      this.query =
+        "";
+    this.minor = 1;
+    this.names.length = 0;
+    this.values.length = 0;
+    this.contentLength = 0;
+    this.chunked = false;
+    this.keepAlive = true;
+    this.expectContinue = false;
+    this.host = this.scheme = "";
+    this.length = 0;
+  }
+}
+
+// Field offsets of the head being parsed (name start/end, value start/end).
+let offsets = new Int32Array(4 * 128);
+
+/** True when `name` equals `lower` (all lowercase) ignoring ASCII case. */
+function sameName(name: string, lower: string): boolean {
+  for (let i = 0; i < lower.length; i++) {
+    if ((name.charCodeAt(i) | 0x20) !== lower.charCodeAt(i)) return false;
+  }
+  return true;
 }
 
 /**
@@ -188,6 +217,7 @@ export function parseRequestHead(
   headEnd: number,
   limits: HeadLimits,
   secure: boolean,
+  into?: RequestHead,
 ): RequestHead {
   if (headEnd - start > limits.maxHeaderSize) {
     throw new HttpError(431, "request head too large");
@@ -213,7 +243,10 @@ export function parseRequestHead(
   // --- field-line = field-name ":" OWS field-value OWS, until a blank line
   // The whole head is decoded once; names and values are slices of it.
   let highBytes = false;
-  const offsets: number[] = [];
+  let fields = 0;
+  if (offsets.length < limits.maxHeaderCount * 4 + 4) {
+    offsets = new Int32Array(limits.maxHeaderCount * 4 + 4);
+  }
   p = lineEnd + 1;
   for (;;) {
     let c = buf[p];
@@ -253,16 +286,25 @@ export function parseRequestHead(
       p++;
     }
     p += c === CR ? 2 : 1;
-    if (offsets.length >= limits.maxHeaderCount * 4) {
+    if (fields >= limits.maxHeaderCount * 4) {
       throw new HttpError(431, "too many header fields");
     }
-    offsets.push(nameStart, nameEnd, valueStart, valueEnd);
+    offsets[fields] = nameStart;
+    offsets[fields + 1] = nameEnd;
+    offsets[fields + 2] = valueStart;
+    offsets[fields + 3] = valueEnd;
+    fields += 4;
   }
 
   const text = highBytes
     ? latin1(buf, start, headEnd)
     : asciiDecoder.decode(buf.subarray(start, headEnd));
-  const head = new RequestHead();
+  let head: RequestHead;
+  if (into === undefined) head = new RequestHead();
+  else {
+    head = into;
+    head.reset();
+  }
   head.length = headEnd - start;
   head.minor = minor;
   head.method = text.slice(0, methodEnd - start);
@@ -273,40 +315,40 @@ export function parseRequestHead(
   let contentLength: string | undefined;
   let transferEncoding: string | undefined;
   let connection: string | undefined;
-  for (let i = 0; i < offsets.length; i += 4) {
+  for (let i = 0; i < fields; i += 4) {
     const name = text.slice(offsets[i] - start, offsets[i + 1] - start);
     const value = text.slice(offsets[i + 2] - start, offsets[i + 3] - start);
     names.push(name);
     values.push(value);
     switch (name.length) {
       case 4:
-        if (name.toLowerCase() === "host") {
+        if (sameName(name, "host")) {
           hosts++;
           head.host = value;
         }
         break;
       case 6:
         if (
-          name.toLowerCase() === "expect" && minor === 1 &&
+          sameName(name, "expect") && minor === 1 &&
           value.toLowerCase() === "100-continue"
         ) head.expectContinue = true;
         break;
       case 10:
-        if (name.toLowerCase() === "connection") {
+        if (sameName(name, "connection")) {
           connection = connection === undefined
             ? value
             : `${connection}, ${value}`;
         }
         break;
       case 14:
-        if (name.toLowerCase() === "content-length") {
+        if (sameName(name, "content-length")) {
           contentLength = contentLength === undefined
             ? value
             : `${contentLength}, ${value}`;
         }
         break;
       case 17:
-        if (name.toLowerCase() === "transfer-encoding") {
+        if (sameName(name, "transfer-encoding")) {
           transferEncoding = transferEncoding === undefined
             ? value
             : `${transferEncoding}, ${value}`;

@@ -191,8 +191,19 @@ export function serveHere(
     rejectFinished = reject;
   });
   let startError: unknown = undefined;
+  // One sweeper per server enforces headersTimeout and keepAliveTimeout, so
+  // that waiting for a request costs no timer of its own.
+  const sweepEvery = Math.min(
+    1000,
+    Math.max(5, Math.min(config.headersTimeout, config.keepAliveTimeout) / 4),
+  );
+  const sweeper = setInterval(() => {
+    const now = Date.now();
+    for (const connection of connections) connection.expire(now);
+  }, sweepEvery);
   const checkFinished = () => {
     if (!acceptDone || connections.size > 0) return;
+    clearInterval(sweeper);
     if (unix) {
       try {
         Deno.removeSync(config.path!);
@@ -245,7 +256,11 @@ export function serveHere(
         }
         const connection = new Connection(socket, state);
         connections.add(connection);
-        spawn({ onError: onConnectionError }, runConnection, connection);
+        connection.tasklet = spawn(
+          { onError: onConnectionError },
+          runConnection,
+          connection,
+        );
       }
     } finally {
       listener.close();

@@ -1,6 +1,7 @@
 // Helpers for the HTTP server tests: raw sockets that send exact bytes, and a
 // small independent response parser.
 
+import assert from "node:assert/strict";
 import { type HttpServer, serve, type ServeOptions } from "../../wsgi/mod.ts";
 import type { FetchApp, WsgiApp } from "../../wsgi/mod.ts";
 
@@ -253,4 +254,34 @@ export function deferred<T = void>(): {
   let resolve!: (value: T) => void;
   const promise = new Promise<T>((r) => (resolve = r));
   return { promise, resolve };
+}
+
+/** A closed listener: connecting is refused (or reset while it closes). */
+export async function assertNotServed(port: number): Promise<void> {
+  let conn: Deno.Conn;
+  try {
+    conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  } catch (error) {
+    assert.ok(
+      error instanceof Deno.errors.ConnectionRefused ||
+        error instanceof Deno.errors.ConnectionReset,
+      String(error),
+    );
+    return;
+  }
+  try {
+    await conn.write(
+      new TextEncoder().encode(`GET / HTTP/1.1\r\nHost: t\r\n\r\n`),
+    );
+    const n = await conn.read(new Uint8Array(100));
+    assert.equal(n, null);
+  } catch (error) {
+    assert.ok(
+      error instanceof Deno.errors.ConnectionReset ||
+        error instanceof Deno.errors.BrokenPipe,
+      String(error),
+    );
+  } finally {
+    conn.close();
+  }
 }

@@ -9,6 +9,7 @@ import {
   type StartResponse,
 } from "../../wsgi/mod.ts";
 import {
+  assertNotServed,
   deferred,
   exchange,
   parseAll,
@@ -17,34 +18,6 @@ import {
 } from "./_helpers.ts";
 
 const H = "Host: t\r\n";
-
-/** A closed listener: connecting is refused (or reset while it closes). */
-async function assertNotServed(port: number): Promise<void> {
-  let conn: Deno.Conn;
-  try {
-    conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  } catch (error) {
-    assert.ok(
-      error instanceof Deno.errors.ConnectionRefused ||
-        error instanceof Deno.errors.ConnectionReset,
-      String(error),
-    );
-    return;
-  }
-  try {
-    await conn.write(new TextEncoder().encode(`GET / HTTP/1.1\r\n${H}\r\n`));
-    const n = await conn.read(new Uint8Array(100));
-    assert.equal(n, null);
-  } catch (error) {
-    assert.ok(
-      error instanceof Deno.errors.ConnectionReset ||
-        error instanceof Deno.errors.BrokenPipe,
-      String(error),
-    );
-  } finally {
-    conn.close();
-  }
-}
 
 function hello(_environ: Environ, startResponse: StartResponse) {
   startResponse("200 OK", [["Content-Type", "text/plain"]]);

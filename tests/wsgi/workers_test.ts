@@ -2,7 +2,7 @@
 
 import assert from "node:assert/strict";
 import { serve } from "../../wsgi/mod.ts";
-import { deferred, exchange, parseAll } from "./_helpers.ts";
+import { assertNotServed, deferred, exchange, parseAll } from "./_helpers.ts";
 
 Deno.test("workers: 2 — connections are spread over both workers; shutdown stops both", async () => {
   const listening = deferred<unknown>();
@@ -28,12 +28,7 @@ Deno.test("workers: 2 — connections are spread over both workers; shutdown sto
   } finally {
     await server.shutdown();
   }
-  const after = await Deno.connect({
-    hostname: "127.0.0.1",
-    port: server.addr.port!,
-  })
-    .then((conn) => (conn.close(), "connected"), () => "refused");
-  assert.equal(after, "refused");
+  await assertNotServed(server.addr.port!);
 });
 
 Deno.test("workers: a module without an app fails `finished` with a clear error", async () => {
