@@ -67,6 +67,8 @@ interface Extra {
 }
 
 let nextId = 1;
+// Spawned tasklets not ended yet (Tasklet.aliveCount).
+let aliveCount = 0;
 
 /**
  * A lightweight thread of control: an async function run by the coio
@@ -101,6 +103,26 @@ export class Tasklet<T = unknown> {
   #lastWaiter: Waiter | undefined = undefined;
   #extra: Extra | undefined = undefined;
 
+  /**
+   * Number of spawned tasklets (by `spawn` or a `TaskGroup`) that have not
+   * ended yet; the main tasklet is not counted. A counter: cheap to read,
+   * e.g. for a monitoring page.
+   *
+   * @example
+   * ```ts
+   * import { sleep, spawn, Tasklet } from "@syncless/syncless/coio";
+   *
+   * const before = Tasklet.aliveCount;
+   * const sleeper = spawn(() => sleep(10));
+   * console.log(Tasklet.aliveCount - before); // 1
+   * await sleeper.join();
+   * console.log(Tasklet.aliveCount - before); // 0
+   * ```
+   */
+  static get aliveCount(): number {
+    return aliveCount;
+  }
+
   /** Use {@linkcode spawn} instead: constructing does not schedule. */
   constructor(
     fn: ((...args: never[]) => T | PromiseLike<T>) | undefined,
@@ -108,6 +130,7 @@ export class Tasklet<T = unknown> {
     options?: SpawnOptions,
   ) {
     this.id = fn === undefined ? 0 : nextId++;
+    if (fn !== undefined) aliveCount++;
     this.#fn = fn;
     this.#value = args;
     this.#flags = fn === undefined ? RUNNING : QUEUED;
@@ -316,6 +339,7 @@ export class Tasklet<T = unknown> {
   }
 
   #finish(failed: boolean, value: unknown): void {
+    aliveCount--;
     if (checkpointHook !== undefined && (this.#flags & STATE) === RUNNING) {
       checkpointHook(this);
     }
