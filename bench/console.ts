@@ -7,7 +7,8 @@
 //    of the same text at global scope, and a bare `new AsyncFunction` (what
 //    top-level await needs at least); every call compiles a new text.
 // 2. A loop over a session variable (every access is a `with` lookup)
-//    against the same loop in a bare indirect eval (global `var`).
+//    against the same loop in a bare indirect eval (global `var`); and the
+//    loop inside a function typed into the console (its locals are plain).
 // 3. A remote console round trip over loopback TCP (send `1 + 1\n`, read up
 //    to the next prompt) against a bare line echo server on coio sockets.
 // Ours and the alternatives alternate within each rep; medians are printed.
@@ -44,6 +45,9 @@ function record(name: string, value: number): void {
 // 1 and 2
 const evaluator = new Evaluator([{ answer: 40 }]);
 await evaluator.evaluate("let x = 2");
+await evaluator.evaluate(
+  "function sum() { let s = 0; for (let i = 0; i < 100000; i++) s += i; return s }",
+);
 (globalThis as Record<string, unknown>).benchX = 2;
 const loop = "let s = 0; for (let i = 0; i < 100000; i++) s += i; s";
 const globalLoop =
@@ -64,6 +68,10 @@ for (let rep = 0; rep < reps; rep++) {
     ),
   );
   record("loop: ours", await time(20, () => evaluator.evaluate(loop)));
+  record(
+    "function loop: ours",
+    await time(20, () => evaluator.evaluate("sum()")),
+  );
   record("loop: indirect eval", await time(20, () => (0, eval)(globalLoop)));
 }
 
@@ -123,6 +131,11 @@ const rows: [string, string, string][] = [
   [
     "loop of 100 000 `s += i` on a session variable",
     "loop: ours",
+    "loop: indirect eval",
+  ],
+  [
+    "the same loop in a function typed into the console (locals)",
+    "function loop: ours",
     "loop: indirect eval",
   ],
   [
