@@ -480,7 +480,7 @@ export class NbFile implements AsyncIterable<Uint8Array> {
     }
     if (limit === 0) return Promise.resolve(null);
     if (!this.#rb.lock.locked) {
-      const line = this.#takeStripped(limit, d, false);
+      const line = this.#takeStripped(limit, d, false, 0);
       if (line !== undefined) return Promise.resolve(line);
     }
     return this.#readlineStripendSlow(limit, d);
@@ -493,11 +493,13 @@ export class NbFile implements AsyncIterable<Uint8Array> {
     const rb = this.#rb;
     await this.#lock();
     try {
+      let scanned = 0;
       for (;;) {
-        const line = this.#takeStripped(limit, d, false);
+        const line = this.#takeStripped(limit, d, false, scanned);
         if (line !== undefined) return line;
+        scanned = rb.length;
         if (await rb.fill(this.#timeout) === 0) {
-          return this.#takeStripped(limit, d, true)!;
+          return this.#takeStripped(limit, d, true, scanned)!;
         }
       }
     } finally {
@@ -509,11 +511,12 @@ export class NbFile implements AsyncIterable<Uint8Array> {
     limit: number,
     d: number,
     eof: boolean,
+    scanned: number,
   ): Uint8Array | null | undefined {
     const rb = this.#rb;
     const start = rb.start;
     const available = rb.end - start;
-    const i = rb.view.indexOf(d < 0 ? NEWLINE : d, start);
+    const i = rb.view.indexOf(d < 0 ? NEWLINE : d, start + scanned);
     if (i >= 0 && (limit < 0 || i - start < limit)) {
       let lineEnd = i;
       if (d < 0 && lineEnd > start && rb.buf[lineEnd - 1] === CR) lineEnd--;

@@ -108,6 +108,14 @@ nbfileTest("a 999,999-byte line (testReadLineLongLine)", async ({ file }) => {
   await writer3.join();
 });
 
+nbfileTest("readlineStripend of a 999,999-byte CRLF line", async ({ file }) => {
+  const line = "ABCDEFGHI".repeat(111111);
+  const writer = spawn(() => file.write(line + "\r\nnext\r\n"));
+  assert.equal(text(await file.readlineStripend()), line);
+  assert.equal(text(await file.readlineStripend()), "next");
+  await writer.join();
+});
+
 nbfileTest(
   "two readers are served in order (testTwoReaders)",
   async (lb, kind) => {
