@@ -3,7 +3,8 @@
 // "lines N" → N 64-byte lines then close; "bulk N" → N bytes then close;
 // "sink" → read to EOF then reply "done"; "echo" → echo until EOF.
 const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-self.postMessage(listener.addr.port);
+(globalThis as unknown as { postMessage(message: unknown): void })
+  .postMessage(listener.addr.port);
 
 const LINE = new TextEncoder().encode("x".repeat(63) + "\n");
 const BLOCK = new Uint8Array(65536);
@@ -15,7 +16,7 @@ async function writeAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {
   }
 }
 
-async function handle(conn: Deno.Conn): Promise<void> {
+async function handle(conn: Deno.TcpConn): Promise<void> {
   conn.setNoDelay(true);
   const head = new Uint8Array(64);
   const n = (await conn.read(head)) ?? 0;
