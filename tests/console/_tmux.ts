@@ -57,7 +57,10 @@ export class TmuxSession {
     command: string[],
     options: { env?: Record<string, string>; cwd?: string } = {},
   ): Promise<TmuxSession> {
-    const socket = `syncless-test-${Deno.pid}-${++counter}`;
+    // Test modules may run in one process (--parallel): pid alone is not unique.
+    const socket = `syncless-test-${Deno.pid}-${++counter}-${
+      crypto.randomUUID().slice(0, 8)
+    }`;
     const env = { NO_COLOR: "1", TERM: "xterm-256color", ...options.env };
     const shell = `cd ${shellQuote(options.cwd ?? ROOT)} && ${
       command.map(shellQuote).join(" ")
