@@ -212,3 +212,31 @@ Deno.test("errors are reported with the input's stack, without the console's fra
   await new Promise((resolve) => setTimeout(resolve, 20));
   assert.deepEqual(rejections, ["later"]);
 });
+
+Deno.test("tab completion offers names and properties without running code", async () => {
+  const { completeName } = await import("../../console/_complete.ts");
+  const bindings: Record<string, unknown> = Object.create(null);
+  let getterRan = false;
+  bindings.session = {
+    alpha: 1,
+    get alphabet() {
+      getterRan = true;
+      return 2;
+    },
+  };
+  // Globals count too (sessionStorage).
+  assert.deepEqual(completeName("sess", bindings, [{ spawn: 1 }]), [
+    ["session", "sessionStorage"],
+    "sess",
+  ]);
+  assert.deepEqual(completeName("1 + sp", bindings, [{ spawn: 1 }]), [
+    ["spawn"],
+    "sp",
+  ]);
+  assert.deepEqual(completeName("session.alp", bindings, []), [
+    ["alpha", "alphabet"],
+    "alp",
+  ]);
+  assert.equal(getterRan, false);
+  assert.ok(completeName("Deno.pi", bindings, [])[0].includes("pid"));
+});

@@ -280,3 +280,56 @@ Deno.test("close() ends the open sessions", async () => {
     await server.close();
   }
 });
+
+Deno.test("the CLI listens where asked, tells how to connect, refuses bad arguments", async () => {
+  const cli = new URL("../../console/remote_console.ts", import.meta.url)
+    .pathname;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", cli, "127.0.0.1", "0"],
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  try {
+    let text = "";
+    while (!/\n {2}nc \S+ \d+/.test(text)) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`CLI ended: ${text}`);
+      text += value;
+    }
+    const port = Number(/listening on 127\.0\.0\.1:(\d+)/.exec(text)![1]);
+    assert.match(text, /backdoor_client\.ts 127\.0\.0\.1 \d+/);
+    const client = await WireClient.connect(port);
+    try {
+      await client.waitForPrompts(1);
+      await client.send("typeof startRemoteConsole\n");
+      await client.waitForPrompts(2);
+      assert.equal(client.replyAfterPrompt(1), '"function"\n');
+    } finally {
+      await client.close();
+    }
+  } finally {
+    child.kill("SIGTERM");
+    await child.status;
+    await reader.cancel();
+  }
+  for (
+    const args of [["0.0.0.0", "0"], ["not-a-port"], ["a", "b", "c"], [
+      "--help",
+    ]]
+  ) {
+    const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", cli, ...args],
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+      env: { SYNCLESS_CONSOLE_TOKEN: "" },
+    }).output();
+    assert.equal(code, 1, args.join(" "));
+    assert.match(
+      new TextDecoder().decode(stderr),
+      args[0] === "0.0.0.0" ? /needs a token/ : /^usage: /,
+    );
+  }
+});
