@@ -19,3 +19,6 @@ export * from "./remote_console_port_file.ts";
 export * from "./backdoor_client.ts";
 export * from "./spawn_safe.ts";
 export * from "./ticker.ts";
+// Types of coio that the console's signatures use, for readers of this entry point.
+export type { SpawnOptions } from "../coio/spawn.ts";
+export type { Tasklet } from "../coio/tasklet.ts";
