@@ -82,8 +82,11 @@ function checkExtensions(buf: Uint8Array, p: number, end: number): void {
     const nameStart = p;
     while (p < end && TCHAR[buf[p]] === 1) p++;
     if (p === nameStart) bad("invalid chunk extension");
+    const nameEnd = p;
     while (p < end && (buf[p] === SP || buf[p] === HT)) p++;
-    if (p < end && buf[p] === 0x3d) {
+    // BWS only around "=": a line may not end in whitespace.
+    if (p >= end || buf[p] !== 0x3d) p = nameEnd;
+    else {
       p++;
       while (p < end && (buf[p] === SP || buf[p] === HT)) p++;
       if (buf[p] === 0x22) p = skipQuoted(buf, p + 1, end);
@@ -100,8 +103,15 @@ function skipQuoted(buf: Uint8Array, p: number, end: number): number {
   while (p < end) {
     const c = buf[p];
     if (c === 0x22) return p + 1;
-    if (c === 0x5c) p++;
-    else if (c < 0x20 && c !== HT || c === 0x7f) bad("invalid chunk extension");
+    if (c === 0x5c) {
+      // quoted-pair = "\" ( HTAB / SP / VCHAR / obs-text ): no bare CR, NUL...
+      const escaped = buf[++p];
+      if (escaped < 0x20 && escaped !== HT || escaped === 0x7f) {
+        bad("invalid chunk extension");
+      }
+    } else if (c < 0x20 && c !== HT || c === 0x7f) {
+      bad("invalid chunk extension");
+    }
     p++;
   }
   bad("unterminated quoted string in chunk extension");
