@@ -130,7 +130,10 @@ export class RequestBody implements BodyReader {
       const available = await this.#ready();
       if (available === 0) break;
       const window = limit < 0 ? available : Math.min(available, limit - got);
-      const lf = this.#input.view().subarray(0, window).indexOf(LF);
+      const input = this.#input;
+      const lf = input.buf.subarray(input.start, input.start + window).indexOf(
+        LF,
+      );
       const k = lf >= 0 ? lf + 1 : window;
       parts.push(this.#take(k));
       got += k;
@@ -216,13 +219,16 @@ export class RequestBody implements BodyReader {
           continue;
         }
         case SIZE: {
-          const view = input.view();
-          const header = parseChunkHeader(view, 0, view.length);
+          const header = parseChunkHeader(
+            input.buf,
+            input.start,
+            input.buf.length,
+          );
           if (header === null) {
             await this.#fill();
             continue;
           }
-          input.consume(header.next);
+          input.start = header.next;
           if (header.size === 0) {
             this.#state = TRAILERS;
             continue;
@@ -240,8 +246,8 @@ export class RequestBody implements BodyReader {
             await this.#fill();
             continue;
           }
-          const view = input.view();
-          if (view[0] !== CR || view[1] !== LF) {
+          const buf = input.buf;
+          if (buf[input.start] !== CR || buf[input.start + 1] !== LF) {
             throw new HttpError(400, "chunk data not followed by CRLF");
           }
           input.consume(2);
@@ -249,12 +255,11 @@ export class RequestBody implements BodyReader {
           continue;
         }
         case TRAILERS: {
-          const view = input.view();
           const limits = this.#limits;
           const trailers = parseTrailers(
-            view,
-            0,
-            view.length,
+            input.buf,
+            input.start,
+            input.buf.length,
             limits.maxHeaderSize,
             limits.maxHeaderCount,
           );
@@ -262,7 +267,7 @@ export class RequestBody implements BodyReader {
             await this.#fill();
             continue;
           }
-          input.consume(trailers.next);
+          input.start = trailers.next;
           for (const field of trailers.fields) {
             if (!FRAMING_FIELDS.has(field[0].toLowerCase())) {
               this.#trailers.push(field);

@@ -45,6 +45,7 @@ const LINGER_MS = 1000;
 const LINGER_BYTES = 1 << 20;
 
 const WSGI_VERSION: [number, number] = [1, 0];
+const EMPTY_BYTES = new Uint8Array(0);
 const ERRORS: ErrorStream = {
   write(text: string) {
     Deno.stderr.writeSync(new TextEncoder().encode(text));
@@ -54,23 +55,6 @@ const ERRORS: ErrorStream = {
   },
   flush() {},
 };
-
-// Header name → environ key ("User-Agent" → "HTTP_USER_AGENT"); null for
-// names left out. Bounded so that random names cannot grow it forever.
-const environKeys = new Map<string, string | null>();
-function environKey(name: string): string | null {
-  let key = environKeys.get(name);
-  if (key !== undefined) return key;
-  const upper = name.toUpperCase();
-  if (name.includes("_") || upper === "PROXY") {
-    // `X_A` must not pose as `X-A`; `Proxy` would become HTTP_PROXY (httpoxy).
-    key = null;
-  } else if (upper === "CONTENT-TYPE") key = "CONTENT_TYPE";
-  else if (upper === "CONTENT-LENGTH") key = "CONTENT_LENGTH";
-  else key = "HTTP_" + upper.replaceAll("-", "_");
-  if (environKeys.size < 1024) environKeys.set(name, key);
-  return key;
-}
 
 /** What every connection of a server shares: the app, limits, timeouts. */
 export interface ServerState {
@@ -131,6 +115,7 @@ export class Connection {
   // Writes that may wait for the client, and when they must be done by.
   #writing = 0;
   #writeDeadline = Infinity;
+  #appended: Promise<void>;
   /** The tasklet serving the connection (the sweeper raises timeouts into it). */
   tasklet: Tasklet<void> | undefined = undefined;
 
@@ -142,6 +127,8 @@ export class Connection {
     // direction has its own buffer and state.
     this.input = new ConnectionInput(socket.makefile({ writeBufferLimit: 0 }));
     this.output = socket.makefile({ writeBufferLimit: OUTPUT_BUFFER });
+    // What the file returns for a write it completed at once.
+    this.#appended = this.output.write(EMPTY_BYTES);
     this.#response = new ResponseWriter(this.#sink, this.#beforeHead);
     const addr = socket.remoteAddr;
     if (addr.transport === "unix" || addr.transport === "unixpacket") {
@@ -165,7 +152,9 @@ export class Connection {
         // A pipelined head is often buffered already: no wait at all then.
         const head = this.#parseBuffered() ?? await this.#readHead();
         if (head === null) break;
-        if (!await this.#handle(head) || this.taken) break;
+        let keepAlive = this.#handle(head);
+        if (typeof keepAlive !== "boolean") keepAlive = await keepAlive;
+        if (!keepAlive || this.taken) break;
       }
     } catch (error) {
       await this.#onConnectionError(error);
@@ -194,34 +183,33 @@ export class Connection {
    */
   #parseBuffered(): RequestHead | undefined {
     const input = this.input;
-    let n = input.length;
-    if (n === 0) return undefined;
-    let view = input.view();
-    const skip = skipEmptyLines(view, 0, n);
-    if (skip > 0) {
-      input.consume(skip);
-      n -= skip;
-      if (n === 0) return undefined;
-      view = view.subarray(skip);
+    const buf = input.buf;
+    const end = buf.length;
+    let start = input.start;
+    if (start === end) return undefined;
+    const first = skipEmptyLines(buf, start, end);
+    if (first > start) {
+      input.start = start = first;
       this.#scanFrom = 0;
+      if (start === end) return undefined;
     }
-    const end = findHeadEnd(view, 0, n, this.#scanFrom);
+    const headEnd = findHeadEnd(buf, start, end, start + this.#scanFrom);
     const state = this.#state;
-    if (end === -1) {
-      checkIncompleteHead(view, 0, n, state.limits);
-      this.#scanFrom = resumeScanAt(view, 0, n);
+    if (headEnd === -1) {
+      checkIncompleteHead(buf, start, end, state.limits);
+      this.#scanFrom = resumeScanAt(buf, start, end) - start;
       return undefined;
     }
     this.#scanFrom = 0;
     const head = parseRequestHead(
-      view,
-      0,
-      end,
+      buf,
+      start,
+      headEnd,
       state.limits,
       state.secure,
       this.#reusableHead,
     );
-    input.consume(end);
+    input.start = headEnd;
     this.idle = false;
     return head;
   }
@@ -274,8 +262,11 @@ export class Connection {
     }
   }
 
-  /** Serves one request; true when the connection may carry another. */
-  async #handle(head: RequestHead): Promise<boolean> {
+  /**
+   * Serves one request; true when the connection may carry another. A
+   * plain app answering at once is served without a single await.
+   */
+  #handle(head: RequestHead): boolean | Promise<boolean> {
     const state = this.#state;
     this.#requests++;
     this.#head = head;
@@ -295,28 +286,89 @@ export class Connection {
         environ.HTTP_UPGRADE !== undefined && this.output.writeBufferLength > 0
       ) {
         // The app may take the socket over: earlier answers must be out first.
-        await this.#flush();
+        return this.#handleAsync(head, environ, undefined, true);
       }
-      let result = state.app(environ, response.startResponse);
+      const result = state.app(environ, response.startResponse);
       if (result !== null && typeof result === "object" && "then" in result) {
+        return this.#handleAsync(head, environ, result, false);
+      }
+      if (this.taken) return false;
+      const sending = response.finish(result);
+      if (sending !== undefined) {
+        return this.#finishAsync(head, environ, sending);
+      }
+    } catch (error) {
+      return this.#fail(head, environ, error);
+    }
+    if (state.accessLog !== undefined) this.#logAccess(head, response);
+    return response.keepAlive;
+  }
+
+  /** The rest of #handle when the app (or the socket) makes it wait. */
+  async #handleAsync(
+    head: RequestHead,
+    environ: Environ,
+    pending: PromiseLike<unknown> | undefined,
+    flushFirst: boolean,
+  ): Promise<boolean> {
+    const response = this.#response;
+    try {
+      let result: unknown;
+      if (flushFirst) {
+        await this.#flush();
+        result = this.#state.app(environ, response.startResponse);
+        if (result !== null && typeof result === "object" && "then" in result) {
+          pending = result as PromiseLike<unknown>;
+        }
+      }
+      if (pending !== undefined) {
         // The app waits for something: let the client have earlier answers.
         if (this.output.writeBufferLength > 0) await this.#flush();
-        result = await result;
+        result = await pending;
       }
       if (this.taken) return false;
       await response.finish(result);
     } catch (error) {
-      if (this.taken) return false;
-      if (error instanceof HttpError) {
-        if (environ === undefined) this.#linger = true;
-      } else if (!isDisconnect(error)) {
-        state.reportError(error, environ);
-      }
-      if (!response.headSent) this.#linger = true;
-      await response.fail(error);
+      return this.#fail(head, environ, error);
     }
-    if (state.accessLog !== undefined) this.#logAccess(head, response);
+    if (this.#state.accessLog !== undefined) this.#logAccess(head, response);
     return response.keepAlive;
+  }
+
+  async #finishAsync(
+    head: RequestHead,
+    environ: Environ,
+    sending: Promise<void>,
+  ): Promise<boolean> {
+    try {
+      await sending;
+    } catch (error) {
+      return this.#fail(head, environ, error);
+    }
+    if (this.#state.accessLog !== undefined) {
+      this.#logAccess(head, this.#response);
+    }
+    return this.#response.keepAlive;
+  }
+
+  /** Answers a failed request (500, or the HttpError's status) and ends the connection. */
+  async #fail(
+    head: RequestHead,
+    environ: Environ | undefined,
+    error: unknown,
+  ): Promise<boolean> {
+    if (this.taken) return false;
+    const state = this.#state;
+    const response = this.#response;
+    if (error instanceof HttpError) {
+      if (environ === undefined) this.#linger = true;
+    } else if (!isDisconnect(error)) {
+      state.reportError(error, environ);
+    }
+    if (!response.headSent) this.#linger = true;
+    await response.fail(error);
+    if (state.accessLog !== undefined) this.#logAccess(head, response);
+    return false;
   }
 
   /** Decides, just before the head goes out, whether the connection stays open. */
@@ -343,12 +395,7 @@ export class Connection {
       throw new Error("cannot take over a connection after the response head");
     }
     this.taken = true;
-    const input = this.input;
-    if (input.pos > 0) {
-      // Synchronous: the consumed bytes are buffered and nobody is reading.
-      input.file.discard(input.pos).catch(() => {});
-      input.pos = 0;
-    }
+    this.input.release();
     return this.socket;
   };
 
@@ -375,10 +422,10 @@ export class Connection {
       "wsgi.input_terminated": true,
       "syncless.takeover": this.#takeover,
     };
-    const names = head.names;
+    const fields = head.fields;
     const values = head.values;
-    for (let i = 0; i < names.length; i++) {
-      const key = environKey(names[i]);
+    for (let i = 0; i < fields.length; i++) {
+      const key = fields[i].key;
       if (key === null) continue;
       const previous = environ[key];
       environ[key] = previous === undefined
@@ -404,7 +451,10 @@ export class Connection {
       if (
         this.#writing === 0 && output.writeBufferLength + size < OUTPUT_BUFFER
       ) {
-        return output.write(data);
+        // Nothing in flight and room left: the file appends at once.
+        const done = output.write(data);
+        if (done === this.#appended) return undefined;
+        return this.#guard(done);
       }
       return this.#guard(output.write(data));
     },

@@ -1,14 +1,18 @@
-// The read side of one connection: the NbFile's read buffer plus how much of
-// it the parser has consumed. Consumption is only recorded (`pos`) and handed
-// to the file in bulk before the next read, so parsing a pipelined batch of
-// requests costs no I/O call per request.
+// The read side of one connection: a view of the NbFile's read buffer plus
+// how much of it has been consumed. Consumption is only recorded (`start`)
+// and handed to the file in bulk before the next read, so parsing a
+// pipelined batch of requests costs no I/O call and no new view per request.
 
 import type { NbFile } from "../coio/mod.ts";
 
+const EMPTY = new Uint8Array(0);
+
 /** The buffered input of a connection, consumed by the head parser and body readers. */
 export class ConnectionInput {
-  /** Bytes at the front of the file's read buffer already consumed. */
-  pos = 0;
+  /** The buffered bytes: a view of the file's read buffer, valid until the next `fill`. */
+  buf: Uint8Array = EMPTY;
+  /** Bytes at the front of `buf` already consumed. */
+  start = 0;
   /** True once the peer's EOF was seen. */
   eof = false;
 
@@ -16,24 +20,24 @@ export class ConnectionInput {
 
   /** Unconsumed bytes buffered now. */
   get length(): number {
-    return this.file.readBufferLength - this.pos;
+    return this.buf.length - this.start;
   }
 
   /** A view of the unconsumed bytes (valid until the next `fill`). */
   view(): Uint8Array {
-    return this.file.getReadBuffer(this.pos);
+    return this.buf.subarray(this.start);
   }
 
   /** Marks `n` bytes as consumed. */
   consume(n: number): void {
-    this.pos += n;
+    this.start += n;
   }
 
   /** A copy of the next `n` bytes, consumed. */
   take(n: number): Uint8Array {
-    const bytes = this.file.getReadBuffer(this.pos, this.pos + n).slice();
-    this.pos += n;
-    return bytes;
+    const start = this.start;
+    this.start = start + n;
+    return this.buf.slice(start, start + n);
   }
 
   /**
@@ -44,15 +48,29 @@ export class ConnectionInput {
    */
   async fill(timeout: number | null): Promise<number> {
     const file = this.file;
-    if (this.pos > 0) {
-      const discarded = file.discard(this.pos);
-      this.pos = 0;
-      await discarded;
+    try {
+      if (this.start > 0) {
+        const discarded = file.discard(this.start);
+        this.start = 0;
+        this.buf = EMPTY;
+        await discarded;
+      }
+      if (this.eof) return 0;
+      file.settimeout(timeout);
+      const n = await file.readMore(1);
+      if (n === 0) this.eof = true;
+      return n;
+    } finally {
+      this.buf = file.getReadBuffer();
     }
-    if (this.eof) return 0;
-    file.settimeout(timeout);
-    const n = await file.readMore(1);
-    if (n === 0) this.eof = true;
-    return n;
+  }
+
+  /** Hands the consumed bytes back to the file, so that another reader starts after them. */
+  release(): void {
+    if (this.start === 0) return;
+    // Synchronous: the bytes are buffered and nobody else is reading.
+    this.file.discard(this.start).catch(() => {});
+    this.start = 0;
+    this.buf = this.file.getReadBuffer();
   }
 }

@@ -2,6 +2,15 @@
 // the connection's read buffer, so the head is parsed in place, without
 // copies, and a malformed one becomes an HttpError carrying its status.
 
+import {
+  CONNECTION,
+  CONTENT_LENGTH,
+  EXPECT,
+  FieldName,
+  fieldName,
+  HOST as HOST_FIELD,
+  TRANSFER_ENCODING,
+} from "./_field_names.ts";
 import { HttpError } from "./errors.ts";
 
 /** Limits that bound what a request head may cost the server. */
@@ -55,8 +64,8 @@ export class RequestHead {
   query = "";
   /** 0 for HTTP/1.0, 1 for HTTP/1.1 (and any later 1.x). */
   minor = 1;
-  /** Header names as sent, in order (parallel to `values`). */
-  names: string[] = [];
+  /** Header field names in order (parallel to `values`). */
+  fields: FieldName[] = [];
   /** Header values with surrounding whitespace removed, as latin1 text. */
   values: string[] = [];
   /** The body length; -1 when the body is chunked; 0 when there is none. */
@@ -74,6 +83,11 @@ export class RequestHead {
   /** Bytes of the buffer the head used, from `start` to after its blank line. */
   length = 0;
 
+  /** Header names as sent, in order. */
+  get names(): string[] {
+    return this.fields.map((field) => field.name);
+  }
+
   /** Clears the head for reuse (a connection parses its heads into one object). */
   reset(): void {
     this.method =
@@ -82,7 +96,7 @@ export class RequestHead {
       this.query =
         "";
     this.minor = 1;
-    this.names.length = 0;
+    this.fields.length = 0;
     this.values.length = 0;
     this.contentLength = 0;
     this.chunked = false;
@@ -93,16 +107,11 @@ export class RequestHead {
   }
 }
 
+// The last Host value found valid (clients send the same one again and again).
+let lastValidHost = "";
+
 // Field offsets of the head being parsed (name start/end, value start/end).
 let offsets = new Int32Array(4 * 128);
-
-/** True when `name` equals `lower` (all lowercase) ignoring ASCII case. */
-function sameName(name: string, lower: string): boolean {
-  for (let i = 0; i < lower.length; i++) {
-    if ((name.charCodeAt(i) | 0x20) !== lower.charCodeAt(i)) return false;
-  }
-  return true;
-}
 
 /**
  * Returns where the request line starts after the empty lines that may precede
@@ -309,50 +318,41 @@ export function parseRequestHead(
   head.minor = minor;
   head.method = text.slice(0, methodEnd - start);
   head.target = text.slice(targetStart - start, targetEnd - start);
-  const names = head.names;
+  const list = head.fields;
   const values = head.values;
   let hosts = 0;
   let contentLength: string | undefined;
   let transferEncoding: string | undefined;
   let connection: string | undefined;
   for (let i = 0; i < fields; i += 4) {
-    const name = text.slice(offsets[i] - start, offsets[i + 1] - start);
+    const field = fieldName(buf, offsets[i], offsets[i + 1]);
     const value = text.slice(offsets[i + 2] - start, offsets[i + 3] - start);
-    names.push(name);
+    list.push(field);
     values.push(value);
-    switch (name.length) {
-      case 4:
-        if (sameName(name, "host")) {
-          hosts++;
-          head.host = value;
+    switch (field.kind) {
+      case HOST_FIELD:
+        hosts++;
+        head.host = value;
+        break;
+      case EXPECT:
+        if (minor === 1 && value.toLowerCase() === "100-continue") {
+          head.expectContinue = true;
         }
         break;
-      case 6:
-        if (
-          sameName(name, "expect") && minor === 1 &&
-          value.toLowerCase() === "100-continue"
-        ) head.expectContinue = true;
+      case CONNECTION:
+        connection = connection === undefined
+          ? value
+          : `${connection}, ${value}`;
         break;
-      case 10:
-        if (sameName(name, "connection")) {
-          connection = connection === undefined
-            ? value
-            : `${connection}, ${value}`;
-        }
+      case CONTENT_LENGTH:
+        contentLength = contentLength === undefined
+          ? value
+          : `${contentLength}, ${value}`;
         break;
-      case 14:
-        if (sameName(name, "content-length")) {
-          contentLength = contentLength === undefined
-            ? value
-            : `${contentLength}, ${value}`;
-        }
-        break;
-      case 17:
-        if (sameName(name, "transfer-encoding")) {
-          transferEncoding = transferEncoding === undefined
-            ? value
-            : `${transferEncoding}, ${value}`;
-        }
+      case TRANSFER_ENCODING:
+        transferEncoding = transferEncoding === undefined
+          ? value
+          : `${transferEncoding}, ${value}`;
         break;
     }
   }
@@ -360,7 +360,10 @@ export function parseRequestHead(
   // --- Host (RFC 9112 §3.2) and the form of the target (§3.2.1-§3.2.4)
   if (hosts > 1) bad("more than one Host header");
   if (hosts === 0 && minor === 1) bad("missing Host header");
-  if (hosts === 1 && !HOST.test(head.host)) bad("invalid Host header");
+  if (hosts === 1 && head.host !== lastValidHost) {
+    if (!HOST.test(head.host)) bad("invalid Host header");
+    lastValidHost = head.host;
+  }
   parseTarget(head, secure);
 
   // --- message body framing (RFC 9112 §6.1-§6.3)

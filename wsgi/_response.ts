@@ -10,8 +10,11 @@ import { HttpError } from "./errors.ts";
 
 /** Where a response goes: the connection's file, or a buffer for later. */
 export interface Sink {
-  /** Buffers (or writes) `data`; a string as UTF-8. */
-  write(data: Uint8Array | string): Promise<void>;
+  /**
+   * Buffers (or writes) `data`, a string as UTF-8: `undefined` when that
+   * is done at once, else a promise to await.
+   */
+  write(data: Uint8Array | string): Promise<void> | undefined;
   /** Writes out what is buffered. */
   flush(): Promise<void>;
 }
@@ -119,8 +122,6 @@ const EMPTY = new Uint8Array(0);
 // Small bodies sent again and again (the same string) are encoded once.
 let lastBodyString = "";
 let lastBodyBytes = EMPTY;
-// Bodies up to this size are copied next to the head and sent in one write.
-const MAX_COPY = 65536;
 
 // How the body of a response is framed.
 const FIXED = 0;
@@ -161,7 +162,16 @@ export class ResponseWriter {
   #started = false;
   #mode = FIXED;
   #pending: Promise<void> | undefined = undefined;
-  #scratch = new Uint8Array(4096);
+  // The last headers given: apps send the same ones again and again, so
+  // they are checked and joined once.
+  #lastHeaders: [unknown, unknown][] = [];
+  // The last head sent, as bytes, and what it was made of.
+  #headBytes: Uint8Array = EMPTY;
+  #headStatus = "";
+  #headLines = "";
+  #headLength = -1;
+  #headKeepAlive = false;
+  #headDate = "";
 
   constructor(sink: Sink, beforeHead: () => boolean | Promise<boolean>) {
     this.sink = sink;
@@ -172,11 +182,6 @@ export class ResponseWriter {
   reset(isHead: boolean, minor: number): void {
     this.#isHead = isHead;
     this.#minor = minor;
-    this.#status = "";
-    this.#lines = "";
-    this.#latin1 = false;
-    this.#appLength = -1;
-    this.#appClose = false;
     this.#started = false;
     this.#mode = FIXED;
     this.#pending = undefined;
@@ -229,7 +234,7 @@ export class ResponseWriter {
    * broke the protocol (no `startResponse`, wrong `Content-Length`) or the
    * body's iteration failed.
    */
-  finish(body: unknown): Promise<void> {
+  finish(body: unknown): Promise<void> | undefined {
     if (this.#pending !== undefined) return this.#finishAfterWrites(body);
     if (typeof body === "string") {
       return this.#sendFixed(body.length === 0 ? EMPTY : encodeBody(body));
@@ -293,6 +298,8 @@ export class ResponseWriter {
         }`,
       );
     }
+    if (this.#sameHeaders(headers)) return;
+    this.#lastHeaders.length = 0;
     let lines = "";
     let latin1 = false;
     let appLength = -1;
@@ -346,6 +353,25 @@ export class ResponseWriter {
     this.#latin1 = latin1;
     this.#appLength = appLength;
     this.#appClose = appClose;
+    const last = this.#lastHeaders;
+    last.length = headers.length;
+    for (let i = 0; i < headers.length; i++) {
+      last[i] = [headers[i][0], headers[i][1]];
+    }
+  }
+
+  /** True when `headers` equal the last ones set (whose results are kept). */
+  #sameHeaders(headers: unknown[]): boolean {
+    const last = this.#lastHeaders;
+    if (headers.length !== last.length || last.length === 0) return false;
+    for (let i = 0; i < last.length; i++) {
+      const pair = headers[i];
+      if (
+        !Array.isArray(pair) || pair.length !== 2 || pair[0] !== last[i][0] ||
+        pair[1] !== last[i][1]
+      ) return false;
+    }
+    return true;
   }
 
   /** Whether the status forbids a body (204, 304). */
@@ -371,64 +397,69 @@ export class ResponseWriter {
       this.#lines + framing + (keepAlive ? KEEP_ALIVE_LINE : CLOSE_LINE);
   }
 
-  async #sendFixed(body: Uint8Array): Promise<void> {
+  /** Sends a whole response with a fixed body; `undefined` when done at once. */
+  #sendFixed(body: Uint8Array): Promise<void> | undefined {
     if (!this.#started) {
       throw new Error("the app returned without calling startResponse()");
     }
     const n = body.length;
-    const noBody = this.#noBodyStatus();
     if (this.#appLength >= 0 && this.#appLength !== n && !this.#isHead) {
-      if (!noBody) {
+      if (!this.#noBodyStatus()) {
         throw new Error(
           `the app set Content-Length: ${this.#appLength} but its body has ${n} bytes`,
         );
       }
     }
-    let keep = this.beforeHead();
-    if (typeof keep !== "boolean") keep = await keep;
-    keep = keep && !this.#appClose;
-    let framing = "";
-    if (!noBody) {
-      framing = `Content-Length: ${
-        this.#isHead && this.#appLength >= 0 ? this.#appLength : n
-      }\r\n`;
+    const keep = this.beforeHead();
+    if (typeof keep !== "boolean") {
+      return keep.then((k) => this.#sendFixedHead(body, k));
     }
-    const head = this.#head(framing, keep);
-    this.#mode = NO_BODY;
-    if (this.#isHead || noBody || n === 0) {
-      return this.#writeHead(head, EMPTY);
-    }
-    this.bytesSent = n;
-    return this.#writeHead(head, body);
+    return this.#sendFixedHead(body, keep);
   }
 
-  /** Writes the head and a fixed body, in one write when they fit the scratch buffer. */
-  #writeHead(head: string, body: Uint8Array): Promise<void> {
-    const total = head.length + body.length;
-    if (total > MAX_COPY) {
-      const first = this.sink.write(
-        this.#latin1 ? latin1Bytes(head) : encoder.encode(head),
-      );
-      if (body.length === 0) return first;
-      return first.then(() => this.sink.write(body));
+  #sendFixedHead(body: Uint8Array, keep: boolean): Promise<void> | undefined {
+    keep = keep && !this.#appClose;
+    const noBody = this.#noBodyStatus();
+    const length = noBody
+      ? -1
+      : this.#isHead && this.#appLength >= 0
+      ? this.#appLength
+      : body.length;
+    const head = this.#fixedHead(length, keep);
+    this.#mode = NO_BODY;
+    const first = this.sink.write(head);
+    if (this.#isHead || noBody || body.length === 0) return first;
+    this.bytesSent = body.length;
+    if (first === undefined) return this.sink.write(body);
+    return first.then(() => this.sink.write(body));
+  }
+
+  /** The head of a fixed-length response, as bytes (the last one is reused). */
+  #fixedHead(length: number, keepAlive: boolean): Uint8Array {
+    this.headSent = true;
+    this.keepAlive = keepAlive;
+    const status = this.#status;
+    this.statusCode = (status.charCodeAt(0) - 48) * 100 +
+      (status.charCodeAt(1) - 48) * 10 + status.charCodeAt(2) - 48;
+    const date = dateLine();
+    if (
+      status === this.#headStatus && this.#lines === this.#headLines &&
+      length === this.#headLength && keepAlive === this.#headKeepAlive &&
+      date === this.#headDate
+    ) {
+      return this.#headBytes;
     }
-    let scratch = this.#scratch;
-    if (scratch.length < total) {
-      let size = scratch.length * 2;
-      while (size < total) size *= 2;
-      scratch = this.#scratch = new Uint8Array(size);
-    }
-    let n: number;
-    if (this.#latin1) {
-      for (n = 0; n < head.length; n++) scratch[n] = head.charCodeAt(n);
-    } else {
-      n = encoder.encodeInto(head, scratch).written;
-    }
-    if (body.length > 0) {
-      scratch.set(body, n);
-      n += body.length;
-    }
-    return this.sink.write(scratch.subarray(0, n));
+    const head = "HTTP/1.1 " + status + "\r\n" + SERVER_LINE + date +
+      this.#lines + (length >= 0 ? `Content-Length: ${length}\r\n` : "") +
+      (keepAlive ? KEEP_ALIVE_LINE : CLOSE_LINE);
+    const bytes = this.#latin1 ? latin1Bytes(head) : encoder.encode(head);
+    this.#headStatus = status;
+    this.#headLines = this.#lines;
+    this.#headLength = length;
+    this.#headKeepAlive = keepAlive;
+    this.#headDate = date;
+    this.#headBytes = bytes;
+    return bytes;
   }
 
   async #sendStreamHead(): Promise<void> {
