@@ -226,7 +226,15 @@ export class Connection {
     if (started) this.#deadline = Date.now() + state.headersTimeout;
     for (;;) {
       // More bytes are needed: first send what earlier requests produced.
-      if (this.output.writeBufferLength > 0) await this.#flush();
+      if (this.output.writeBufferLength > 0) {
+        this.#writing++;
+        this.#writeDeadline = Date.now() + (state.writeTimeout ?? Infinity);
+        try {
+          await this.output.flush();
+        } finally {
+          this.#writing--;
+        }
+      }
       if (!started) {
         if (state.closing) return null;
         this.#deadline = Date.now() +
@@ -424,7 +432,7 @@ export class Connection {
     };
     const fields = head.fields;
     const values = head.values;
-    for (let i = 0; i < fields.length; i++) {
+    for (let i = 0; i < head.count; i++) {
       const key = fields[i].key;
       if (key === null) continue;
       const previous = environ[key];

@@ -1,17 +1,17 @@
-// The Date header (RFC 9110 §5.6.7 IMF-fixdate), formatted at most once per
-// second however many responses are sent in it.
+// The Date header (RFC 9110 §5.6.7 IMF-fixdate). Responses do not read the
+// clock: each server's sweeper refreshes the cached line several times a
+// second, so a second's worth of responses share one formatted date.
 
-let cachedSecond = -1;
 let cachedLine = "";
 
-/** `Date: <IMF-fixdate>\r\n` for the current second. */
+/** `Date: <IMF-fixdate>\r\n`, as last refreshed. */
 export function dateLine(): string {
-  const now = Date.now();
-  const second = Math.floor(now / 1000);
-  if (second !== cachedSecond) {
-    cachedSecond = second;
-    cachedLine = `Date: ${httpDate(now)}\r\n`;
-  }
+  return cachedLine === "" ? refreshDate() : cachedLine;
+}
+
+/** Formats the current time into the cached Date line (servers call it on a timer). */
+export function refreshDate(): string {
+  cachedLine = `Date: ${httpDate(Date.now())}\r\n`;
   return cachedLine;
 }
 

@@ -6,6 +6,8 @@
 import type { NbFile } from "../coio/mod.ts";
 
 const EMPTY = new Uint8Array(0);
+// Consumed bytes handed back to the file at once, at the latest.
+const COMPACT_AT = 16384;
 
 /** The buffered input of a connection, consumed by the head parser and body readers. */
 export class ConnectionInput {
@@ -49,7 +51,9 @@ export class ConnectionInput {
   async fill(timeout: number | null): Promise<number> {
     const file = this.file;
     try {
-      if (this.start > 0) {
+      // Consumed bytes go back to the file only now and then: the new bytes
+      // land after them, and offsets into the buffer stay valid meanwhile.
+      if (this.start >= COMPACT_AT) {
         const discarded = file.discard(this.start);
         this.start = 0;
         this.buf = EMPTY;

@@ -64,10 +64,12 @@ export class RequestHead {
   query = "";
   /** 0 for HTTP/1.0, 1 for HTTP/1.1 (and any later 1.x). */
   minor = 1;
-  /** Header field names in order (parallel to `values`). */
+  /** Header field names in order (parallel to `values`; `count` of them). */
   fields: FieldName[] = [];
   /** Header values with surrounding whitespace removed, as latin1 text. */
   values: string[] = [];
+  /** Number of header fields (the arrays are reused and may be longer). */
+  count = 0;
   /** The body length; -1 when the body is chunked; 0 when there is none. */
   contentLength = 0;
   /** True when the body uses the chunked transfer coding. */
@@ -85,7 +87,7 @@ export class RequestHead {
 
   /** Header names as sent, in order. */
   get names(): string[] {
-    return this.fields.map((field) => field.name);
+    return this.fields.slice(0, this.count).map((field) => field.name);
   }
 
   /** Clears the head for reuse (a connection parses its heads into one object). */
@@ -96,8 +98,7 @@ export class RequestHead {
       this.query =
         "";
     this.minor = 1;
-    this.fields.length = 0;
-    this.values.length = 0;
+    this.count = 0;
     this.contentLength = 0;
     this.chunked = false;
     this.keepAlive = true;
@@ -320,6 +321,7 @@ export function parseRequestHead(
   head.target = text.slice(targetStart - start, targetEnd - start);
   const list = head.fields;
   const values = head.values;
+  let count = 0;
   let hosts = 0;
   let contentLength: string | undefined;
   let transferEncoding: string | undefined;
@@ -327,8 +329,8 @@ export function parseRequestHead(
   for (let i = 0; i < fields; i += 4) {
     const field = fieldName(buf, offsets[i], offsets[i + 1]);
     const value = text.slice(offsets[i + 2] - start, offsets[i + 3] - start);
-    list.push(field);
-    values.push(value);
+    list[count] = field;
+    values[count++] = value;
     switch (field.kind) {
       case HOST_FIELD:
         hosts++;
@@ -356,6 +358,8 @@ export function parseRequestHead(
         break;
     }
   }
+
+  head.count = count;
 
   // --- Host (RFC 9112 §3.2) and the form of the target (§3.2.1-§3.2.4)
   if (hosts > 1) bad("more than one Host header");

@@ -52,6 +52,7 @@ const CONTINUE = "HTTP/1.1 100 Continue\r\n\r\n";
  * @throws {TypeError} when it is malformed.
  */
 export function checkStatus(status: unknown): asserts status is string {
+  if (status === lastValidStatus) return;
   if (typeof status !== "string" || !STATUS.test(status)) {
     throw new TypeError(
       `invalid status ${
@@ -59,7 +60,11 @@ export function checkStatus(status: unknown): asserts status is string {
       }: expected a code 200-599, a space and a reason phrase, like "200 OK"`,
     );
   }
+  lastValidStatus = status;
 }
+
+// The last status found valid: apps send the same one again and again.
+let lastValidStatus = "";
 
 /**
  * Checks one response header and returns its value as a trimmed string
@@ -155,6 +160,7 @@ export class ResponseWriter {
   #isHead = false;
   #minor = 1;
   #status = "";
+  #noBody = false;
   #lines = "";
   #latin1 = false;
   #appLength = -1;
@@ -201,7 +207,10 @@ export class ResponseWriter {
     }
     checkStatus(status);
     this.#setHeaders(headers);
-    this.#status = status;
+    if (status !== this.#status) {
+      this.#status = status;
+      this.#noBody = status.startsWith("204") || status.startsWith("304");
+    }
     this.#started = true;
     return this.write;
   };
@@ -376,9 +385,7 @@ export class ResponseWriter {
 
   /** Whether the status forbids a body (204, 304). */
   #noBodyStatus(): boolean {
-    const s = this.#status;
-    return s.charCodeAt(0) === 0x32 && s.startsWith("204") ||
-      s.charCodeAt(0) === 0x33 && s.startsWith("304");
+    return this.#noBody;
   }
 
   async #decideKeepAlive(): Promise<boolean> {

@@ -10,6 +10,7 @@ import {
   spawn,
 } from "../coio/mod.ts";
 import { Connection, type ServerState } from "./_connection.ts";
+import { refreshDate } from "./_date.ts";
 import { fetchAppToWsgi } from "./_fetch_app.ts";
 import type { Environ, FetchApp, WsgiApp } from "./environ.ts";
 import { HttpServer, type ServerAddr } from "./http_server.ts";
@@ -193,11 +194,14 @@ export function serveHere(
   let startError: unknown = undefined;
   // One sweeper per server enforces headersTimeout and keepAliveTimeout, so
   // that waiting for a request costs no timer of its own.
+  // It also refreshes the Date line (at least twice a second).
   const sweepEvery = Math.min(
-    1000,
+    500,
     Math.max(5, Math.min(config.headersTimeout, config.keepAliveTimeout) / 4),
   );
+  refreshDate();
   const sweeper = setInterval(() => {
+    refreshDate();
     const now = Date.now();
     for (const connection of connections) connection.expire(now);
   }, sweepEvery);
