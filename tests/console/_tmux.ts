@@ -1,11 +1,10 @@
 // Drives a program under a pseudo-terminal with tmux, as a person would:
 // type keys, read the screen, wait (with a deadline) for text to appear.
-// Every session gets its own tmux server (-L) so tests never share one.
+// Every session gets its own tmux server, on a socket in its own temporary
+// directory (-S), so tests never share one and nothing is left behind.
 
 /** The repository root (where `deno task console` runs). */
 export const ROOT = new URL("../../", import.meta.url).pathname;
-
-let counter = 0;
 
 /** Whether tmux is installed; tests print a SKIP line and return when not. */
 export async function haveTmux(): Promise<boolean> {
@@ -23,7 +22,7 @@ export async function haveTmux(): Promise<boolean> {
 
 async function tmux(socket: string, ...args: string[]): Promise<string> {
   const { success, stdout, stderr } = await new Deno.Command("tmux", {
-    args: ["-L", socket, ...args],
+    args: ["-S", socket, ...args],
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -42,10 +41,14 @@ function shellQuote(word: string): string {
 
 export class TmuxSession {
   readonly socket: string;
+  #dir: string;
+  #serverPid: number;
   #alive = true;
 
-  private constructor(socket: string) {
+  private constructor(dir: string, socket: string, serverPid: number) {
+    this.#dir = dir;
     this.socket = socket;
+    this.#serverPid = serverPid;
   }
 
   /**
@@ -57,10 +60,8 @@ export class TmuxSession {
     command: string[],
     options: { env?: Record<string, string>; cwd?: string } = {},
   ): Promise<TmuxSession> {
-    // Test modules may run in one process (--parallel): pid alone is not unique.
-    const socket = `syncless-test-${Deno.pid}-${++counter}-${
-      crypto.randomUUID().slice(0, 8)
-    }`;
+    const dir = await Deno.makeTempDir({ prefix: "syncless-tmux-" });
+    const socket = `${dir}/socket`;
     const env = { NO_COLOR: "1", TERM: "xterm-256color", ...options.env };
     const shell = `cd ${shellQuote(options.cwd ?? ROOT)} && ${
       command.map(shellQuote).join(" ")
@@ -70,8 +71,17 @@ export class TmuxSession {
       args.push("-e", `${name}=${value}`);
     }
     args.push(shell);
-    await tmux(socket, ...args);
-    return new TmuxSession(socket);
+    try {
+      await tmux(socket, ...args);
+      const pid = Number(
+        (await tmux(socket, "display-message", "-p", "#{pid}")).trim(),
+      );
+      return new TmuxSession(dir, socket, pid);
+    } catch (error) {
+      await tmux(socket, "kill-server").catch(() => {});
+      await Deno.remove(dir, { recursive: true });
+      throw error;
+    }
   }
 
   /** Presses keys, tmux-style names allowed (`Enter`, `Up`, `C-d`, `C-c`). */
@@ -135,11 +145,17 @@ export class TmuxSession {
   async kill(): Promise<void> {
     if (!this.#alive) return;
     this.#alive = false;
+    await tmux(this.socket, "kill-server").catch(() => {});
+    // Make sure: the server is the process with our socket on its command line.
     try {
-      await tmux(this.socket, "kill-server");
+      const cmdline = await Deno.readTextFile(
+        `/proc/${this.#serverPid}/cmdline`,
+      );
+      if (cmdline.includes(this.socket)) Deno.kill(this.#serverPid, "SIGKILL");
     } catch {
-      // already gone
+      // gone already (or no /proc)
     }
+    await Deno.remove(this.#dir, { recursive: true }).catch(() => {});
   }
 }
 
