@@ -10,7 +10,12 @@ async function startConsole(home: string): Promise<TmuxSession> {
   const session = await TmuxSession.start([DENO, "task", "console"], {
     env: { HOME: home, SYNCLESS_HISTORY: `${home}/history` },
   });
-  await session.waitForLastLine("> ", 60_000);
+  try {
+    await session.waitForLastLine("> ", 60_000);
+  } catch (error) {
+    await session.kill();
+    throw error;
+  }
   return session;
 }
 
@@ -39,11 +44,14 @@ async function withConsole(
     return;
   }
   const home = await Deno.makeTempDir({ prefix: "syncless-console-" });
-  const session = await startConsole(home);
   try {
-    await body(session, home);
+    const session = await startConsole(home);
+    try {
+      await body(session, home);
+    } finally {
+      await session.kill();
+    }
   } finally {
-    await session.kill();
     await Deno.remove(home, { recursive: true });
   }
 }
