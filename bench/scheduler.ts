@@ -134,21 +134,51 @@ async function taskletSleep(): Promise<number> {
   return performance.now() - start;
 }
 
-/** Heap bytes per sleeper, measured while all of them sleep. */
+// For the heap figure, sleepers that sleep long enough to be measured under
+// any load, then are woken early: bare ones through their timer, tasklets
+// through wake().
+const LONG_MS = 60_000;
+let parked = 0;
+
+function bareLongSleeper(): [() => Promise<void>, () => void] {
+  let wake = () => {};
+  const promise = (async () => {
+    await new Promise<void>((resolve) => {
+      const id = setTimeout(resolve, LONG_MS);
+      wake = () => {
+        clearTimeout(id);
+        resolve();
+      };
+      parked++;
+    });
+  })();
+  return [() => promise, () => wake()];
+}
+
+function taskletLongSleeper(): [() => Promise<void>, () => void] {
+  const t = spawn(async () => {
+    parked++;
+    await sleep(LONG_MS);
+  });
+  // Joined only after the measurement: a join is a wait of its own.
+  return [() => t.join(), () => t.wake()];
+}
+
+/** Heap bytes per sleeper, measured once all of them sleep. */
 async function heapPerSleeper(
-  start: () => PromiseLike<unknown> | Tasklet<void>,
+  start: () => [() => Promise<void>, () => void],
 ): Promise<number> {
   collect();
   const before = Deno.memoryUsage().heapUsed;
-  const handles: unknown[] = [];
-  for (let i = 0; i < SLEEP_N; i++) handles.push(start());
-  // Let every tasklet start and park in its sleep (well before it ends).
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  parked = 0;
+  const sleepers: [() => Promise<void>, () => void][] = [];
+  for (let i = 0; i < SLEEP_N; i++) sleepers.push(start());
+  while (parked < SLEEP_N) await new Promise((r) => setTimeout(r, 10));
+  await new Promise((r) => setTimeout(r, 10));
   collect();
   const during = Deno.memoryUsage().heapUsed;
-  for (const h of handles) {
-    await (h instanceof Promise ? h : (h as Tasklet<void>).join());
-  }
+  for (const [, wake] of sleepers) wake();
+  for (const [end] of sleepers) await end();
   return (during - before) / SLEEP_N;
 }
 
@@ -234,8 +264,8 @@ if (only.has("heap")) {
     const bare: number[] = [];
     const ours: number[] = [];
     for (let r = 0; r < Math.min(reps, 3); r++) {
-      bare.push(await heapPerSleeper(bareSleeper));
-      ours.push(await heapPerSleeper(taskletSleeper));
+      bare.push(await heapPerSleeper(bareLongSleeper));
+      ours.push(await heapPerSleeper(taskletLongSleeper));
     }
     const b = median(bare);
     const t = median(ours);

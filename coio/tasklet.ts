@@ -1,16 +1,15 @@
-import { AsyncLocalStorage } from "node:async_hooks";
 import { checkpointHook } from "./_checkpoint.ts";
+import { getStore, runWithStore } from "./_context.ts";
 import { enqueue, nowParked, nowRunning } from "./_runqueue.ts";
 import type { CancelScope } from "./_scope.ts";
 import { suspend, type Waiter } from "./_waiter.ts";
 import { TaskletExit } from "./errors.ts";
 import type { SpawnOptions } from "./spawn.ts";
 
-const storage = new AsyncLocalStorage<Tasklet<unknown> | CancelScope>();
-
 /** The tasklet or cancel scope whose code is running now. */
 export function currentStore(): Tasklet<unknown> | CancelScope {
-  return storage.getStore() ?? mainTasklet;
+  return (getStore() as Tasklet<unknown> | CancelScope | undefined) ??
+    mainTasklet;
 }
 
 /** Runs `fn` with `store` as the current tasklet or scope (also across awaits). */
@@ -18,7 +17,11 @@ export function runInStore<R>(
   store: Tasklet<unknown> | CancelScope,
   fn: () => R,
 ): R {
-  return storage.run(store, fn);
+  return runWithStore(store, callNoArgs<R>, fn);
+}
+
+function callNoArgs<R>(fn: () => R): R {
+  return fn();
 }
 
 /** What happens to an error that escapes a tasklet nobody joins. */
@@ -414,7 +417,7 @@ function startNext(): void {
   const tasklet = starting[startingHead];
   starting[startingHead++] = undefined as unknown as Tasklet<unknown>;
   if (startingHead === starting.length) starting.length = startingHead = 0;
-  storage.run(tasklet, startTasklet, tasklet);
+  runWithStore(tasklet, startTasklet, tasklet);
 }
 
 function startTasklet(tasklet: Tasklet<unknown>): void {
@@ -422,11 +425,11 @@ function startTasklet(tasklet: Tasklet<unknown>): void {
 }
 
 function onFulfilled(value: unknown): void {
-  (storage.getStore() as Tasklet<unknown>)._end(false, value);
+  (getStore() as Tasklet<unknown>)._end(false, value);
 }
 
 function onRejected(error: unknown): void {
-  (storage.getStore() as Tasklet<unknown>)._end(true, error);
+  (getStore() as Tasklet<unknown>)._end(true, error);
 }
 
 /** The tasklet of code that runs outside any spawned tasklet. */
