@@ -193,6 +193,27 @@ export function checkIncompleteHead(
   if (end - start > limits.maxHeaderSize) {
     throw new HttpError(431, "request head too large");
   }
+  // A complete request line is checked at once: an HTTP/0.9 or HTTP/2 client
+  // waits for an answer and would otherwise only get 408 at headersTimeout.
+  if (lineEnd !== -1 && lineEnd < end) checkRequestLine(buf, start, lineEnd);
+}
+
+/** Throws the 400 or 505 that the request line `buf[start, lineEnd)` earns. */
+function checkRequestLine(
+  buf: Uint8Array,
+  start: number,
+  lineEnd: number,
+): void {
+  const contentEnd = buf[lineEnd - 1] === CR ? lineEnd - 1 : lineEnd;
+  let p = start;
+  while (TCHAR[buf[p]] === 1) p++;
+  if (p === start || buf[p] !== SP || p >= contentEnd) {
+    bad("malformed request line");
+  }
+  const targetStart = ++p;
+  while (TARGET[buf[p]] === 1) p++;
+  if (p === targetStart || buf[p] !== SP) bad("malformed request line");
+  parseVersion(buf, p + 1, contentEnd);
 }
 
 const asciiDecoder = new TextDecoder("utf-8");

@@ -370,7 +370,8 @@ Deno.test("checkIncompleteHead: 414 for a long first line, 431 for a long head",
   assert.equal(check("GET /"), 0);
   assert.equal(check("GET /aaaaaaaaaaaa"), 414);
   assert.equal(check("GET / HTTP/1.0\r\nA: b"), 414);
-  assert.equal(check("GET / H\r\nA: b"), 0);
+  // A complete but malformed request line is refused at once (400).
+  assert.equal(check("GET / H\r\nA: b"), 400);
   assert.equal(
     check("GET / H\r\n" + "A: bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"),
     431,
