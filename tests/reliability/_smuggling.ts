@@ -275,8 +275,12 @@ export const SMUGGLING_CASES: SmugglingCase[] = [
 export interface CaseOutcome {
   /** Statuses of the responses, in order. */
   statuses: number[];
-  /** True if the hidden second request was answered. */
-  smuggled: boolean;
+  /**
+   * True if the hidden second request was answered: the server accepted the
+   * first request and went on reading the connection, so a front end that
+   * read the first request's framing the other way would disagree with it.
+   */
+  secondAnswered: boolean;
   /** The connection was closed after the responses (not left open). */
   closed: boolean;
   /** The server reset the connection. */
@@ -285,6 +289,8 @@ export interface CaseOutcome {
   timedOut: boolean;
   /** What came back could not be read as HTTP/1.1 responses. */
   garbled: boolean;
+  /** What came back was HTTP/2 frames (a server speaking h2c). */
+  http2: boolean;
 }
 
 /**
@@ -301,18 +307,21 @@ export async function runCase(
     halfClose: c.halfClose ?? true,
   });
   let statuses: number[] = [];
-  let smuggled = false;
+  let secondAnswered = false;
   let garbled = false;
   try {
     const responses = responsesOf(result.data);
     statuses = responses.map((r) => r.status);
-    smuggled = responses.some((r) => r.body.includes("/smuggled"));
+    secondAnswered = responses.some((r) => r.body.includes("/smuggled"));
   } catch {
     garbled = true;
   }
+  // An HTTP/2 frame head: 24-bit length, then type 4 (SETTINGS).
+  const http2 = garbled && result.data.length >= 9 && result.data[3] === 4;
   return {
     statuses,
-    smuggled,
+    secondAnswered,
+    http2,
     closed: !result.timedOut,
     reset: result.reset,
     timedOut: result.timedOut,
@@ -324,8 +333,9 @@ export async function runCase(
 export function describeOutcome(o: CaseOutcome): string {
   const parts: string[] = [];
   if (o.statuses.length > 0) parts.push(o.statuses.join(" + "));
-  if (o.garbled) parts.push("unparsable reply");
-  if (o.smuggled) parts.push("**smuggled request answered**");
+  if (o.http2) parts.push("HTTP/2 SETTINGS (h2c)");
+  else if (o.garbled) parts.push("unparsable reply");
+  if (o.secondAnswered) parts.push("**second request answered**");
   if (o.timedOut) {
     parts.push(o.statuses.length > 0 ? "left open" : "no answer, left open");
   } else if (o.reset) parts.push("reset");
