@@ -336,9 +336,9 @@ export function describeOutcome(o: CaseOutcome): string {
   if (o.http2) parts.push("HTTP/2 SETTINGS (h2c)");
   else if (o.garbled) parts.push("unparsable reply");
   if (o.secondAnswered) parts.push("**second request answered**");
-  if (o.timedOut) {
-    parts.push(o.statuses.length > 0 ? "left open" : "no answer, left open");
-  } else if (o.reset) parts.push("reset");
-  else if (o.statuses.length === 0) parts.push("closed, no answer");
+  const answered = o.statuses.length > 0 || o.garbled;
+  if (o.timedOut) parts.push(answered ? "left open" : "no answer, left open");
+  else if (o.reset) parts.push("reset");
+  else if (!answered) parts.push("closed, no answer");
   return parts.join(", ");
 }
