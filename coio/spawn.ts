@@ -35,6 +35,10 @@ export function spawn<A extends unknown[], T>(
   fn: (...args: A) => T | PromiseLike<T>,
   ...args: A
 ): Tasklet<T>;
+/**
+ * Like the form without options, with an options object first: the
+ * tasklet's `name`, an `onError` handler or a `signal` that kills it.
+ */
 export function spawn<A extends unknown[], T>(
   options: SpawnOptions,
   fn: (...args: A) => T | PromiseLike<T>,

@@ -135,6 +135,7 @@ export class TaskGroup {
     fn: (...args: A) => T | PromiseLike<T>,
     ...args: A
   ): Tasklet<T>;
+  /** Like the form without options, with the member's `name` first. */
   spawn<A extends unknown[], T>(
     options: TaskGroupSpawnOptions,
     fn: (...args: A) => T | PromiseLike<T>,

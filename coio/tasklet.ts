@@ -278,7 +278,10 @@ export class Tasklet<T = unknown> {
     return error;
   }
 
-  /** Links a wait in progress. */
+  /**
+   * Links a wait in progress. (internal: not part of the documented API)
+   * @ignore
+   */
   _addWaiter(waiter: Waiter): void {
     waiter.prev = this.#lastWaiter;
     if (this.#lastWaiter === undefined) this.#firstWaiter = waiter;
@@ -286,7 +289,10 @@ export class Tasklet<T = unknown> {
     this.#lastWaiter = waiter;
   }
 
-  /** Unlinks a wait that settled. */
+  /**
+   * Unlinks a wait that settled. (internal: not part of the documented API)
+   * @ignore
+   */
   _removeWaiter(waiter: Waiter): void {
     const { prev, next } = waiter;
     if (prev === undefined) this.#firstWaiter = next;
@@ -296,7 +302,10 @@ export class Tasklet<T = unknown> {
     waiter.prev = waiter.next = undefined;
   }
 
-  /** Cancels every wait in progress whose scope lies inside `scope`. */
+  /**
+   * Cancels every wait in progress whose scope lies inside `scope`. (internal: not part of the documented API)
+   * @ignore
+   */
   _cancelScope(scope: CancelScope, error: Error): void {
     for (let w = this.#firstWaiter; w !== undefined;) {
       const next = w.next;
