@@ -1,59 +1,129 @@
 import { checkpointHook } from "./_checkpoint.ts";
 
-/** An entry of the timer heap: a deadline and what to do when it passes. */
+/** An entry of the timer queue: a deadline and what to do when it passes. */
 export interface TimerEntry {
   /** `performance.now()` time at which `fire` runs. */
   deadline: number;
-  /** Position in the heap, or -1 when not scheduled. */
+  /**
+   * Where the entry is queued: -1 when it is not scheduled (the initial
+   * value), any other number when it is. Owned by this module.
+   */
   heapIndex: number;
   /** Called once when the deadline has passed. */
   fire(): void;
 }
 
-// One runtime timer serves every sleeping tasklet: a binary min-heap on
-// deadline, with the runtime timer armed for its earliest entry.
+// One runtime timer serves every timed wait. Most deadlines arrive in order
+// (many waits of the same length), so they go to a FIFO lane: appending and
+// taking the head cost O(1). A deadline earlier than the lane's last one goes
+// to a binary min-heap instead. The runtime timer is armed for the earliest
+// entry of the two. An entry's heapIndex is its heap position (>= 0), or
+// -2 - its lane position, or -1 when it is not scheduled.
 const heap: TimerEntry[] = [];
+// The lane: entries with non-decreasing deadlines from laneHead on; removed
+// entries leave holes (undefined) that the head skips.
+let lane: (TimerEntry | undefined)[] = [];
+let laneHead = 0;
+let laneLast = -Infinity;
+let laneCount = 0;
+
 let timerId: ReturnType<typeof setTimeout> | undefined;
 let armedFor = Infinity;
 
 /** Schedules `entry.fire()` to run after `ms` milliseconds. */
 export function addTimer(entry: TimerEntry, ms: number): void {
-  if (entry.heapIndex >= 0) removeTimer(entry);
-  entry.deadline = performance.now() + ms;
-  entry.heapIndex = heap.length;
-  heap.push(entry);
-  siftUp(entry.heapIndex);
-  if (heap[0] === entry) arm();
+  if (entry.heapIndex !== -1) removeTimer(entry);
+  const deadline = performance.now() + ms;
+  entry.deadline = deadline;
+  if (deadline >= laneLast) {
+    laneLast = deadline;
+    entry.heapIndex = -2 - lane.length;
+    lane.push(entry);
+    laneCount++;
+    if (laneCount === 1) arm(deadline);
+  } else {
+    entry.heapIndex = heap.length;
+    heap.push(entry);
+    siftUp(entry.heapIndex);
+    if (heap[0] === entry) arm(deadline);
+  }
 }
 
 /** Unschedules `entry`; a no-op when it is not scheduled. */
 export function removeTimer(entry: TimerEntry): void {
   const index = entry.heapIndex;
-  if (index < 0) return;
+  if (index === -1) return;
   entry.heapIndex = -1;
-  const last = heap.pop()!;
-  if (last !== entry) {
-    heap[index] = last;
-    last.heapIndex = index;
-    siftDown(index);
-    siftUp(last.heapIndex);
+  if (index < -1) {
+    lane[-2 - index] = undefined;
+    laneCount--;
+    if (laneCount === 0) resetLane();
+  } else {
+    const last = heap.pop()!;
+    if (last !== entry) {
+      heap[index] = last;
+      last.heapIndex = index;
+      siftDown(index);
+      siftUp(last.heapIndex);
+    }
   }
-  if (heap.length === 0) disarm();
+  if (laneCount === 0 && heap.length === 0) disarm();
 }
 
 /** Number of scheduled entries (for tests: no timer may outlive its wait). */
 export function pendingTimerCount(): number {
-  return heap.length;
+  return heap.length + laneCount;
 }
 
-function arm(): void {
-  const deadline = heap[0].deadline;
+function resetLane(): void {
+  lane = [];
+  laneHead = 0;
+  laneLast = -Infinity;
+}
+
+/** The lane's first entry (skipping holes), or undefined. */
+function laneFirst(): TimerEntry | undefined {
+  while (laneHead < lane.length) {
+    const entry = lane[laneHead];
+    if (entry !== undefined) return entry;
+    laneHead++;
+  }
+  return undefined;
+}
+
+function takeLaneFirst(entry: TimerEntry): void {
+  entry.heapIndex = -1;
+  lane[laneHead++] = undefined;
+  laneCount--;
+  if (laneCount === 0) {
+    resetLane();
+  } else if (laneHead >= 1024 && laneHead * 2 >= lane.length) {
+    // Drop the consumed half so a lane that never empties stays bounded.
+    lane = lane.slice(laneHead);
+    laneHead = 0;
+    for (let i = 0; i < lane.length; i++) {
+      const e = lane[i];
+      if (e !== undefined) e.heapIndex = -2 - i;
+    }
+  }
+}
+
+function earliest(): number {
+  const first = laneFirst();
+  const laneDeadline = first === undefined ? Infinity : first.deadline;
+  const heapDeadline = heap.length > 0 ? heap[0].deadline : Infinity;
+  return laneDeadline < heapDeadline ? laneDeadline : heapDeadline;
+}
+
+function arm(deadline: number): void {
   if (timerId !== undefined) {
     if (armedFor <= deadline) return;
     clearTimeout(timerId);
   }
   armedFor = deadline;
-  timerId = setTimeout(onTimer, Math.max(0, deadline - performance.now()));
+  // Rounded up: a runtime timer that fires early would cost another turn.
+  const delay = Math.ceil(deadline - performance.now());
+  timerId = setTimeout(onTimer, delay > 0 ? delay : 0);
 }
 
 function disarm(): void {
@@ -68,12 +138,33 @@ function onTimer(): void {
   timerId = undefined;
   armedFor = Infinity;
   const now = performance.now();
-  while (heap.length > 0 && heap[0].deadline <= now) {
-    const entry = heap[0];
-    removeTimer(entry);
-    entry.fire();
+  for (;;) {
+    const first = laneFirst();
+    let entry: TimerEntry;
+    if (
+      first !== undefined &&
+      (heap.length === 0 || first.deadline <= heap[0].deadline)
+    ) {
+      if (first.deadline > now) break;
+      entry = first;
+      takeLaneFirst(entry);
+    } else if (heap.length > 0 && heap[0].deadline <= now) {
+      entry = heap[0];
+      removeTimer(entry);
+    } else {
+      break;
+    }
+    try {
+      entry.fire();
+    } catch (error) {
+      // One failing entry must not strand the others: report it apart.
+      queueMicrotask(() => {
+        throw error;
+      });
+    }
   }
-  if (heap.length > 0) arm();
+  const next = earliest();
+  if (next !== Infinity) arm(next);
 }
 
 function siftUp(index: number): void {

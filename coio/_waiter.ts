@@ -132,7 +132,7 @@ export class Waiter<T = unknown> implements TimerEntry {
 
   #finish(): void {
     this.settled = true;
-    if (this.heapIndex >= 0) removeTimer(this);
+    if (this.heapIndex !== -1) removeTimer(this);
     if (this.#signal !== undefined) {
       this.#signal.removeEventListener("abort", this.#onAbort!);
       this.#signal = undefined;
