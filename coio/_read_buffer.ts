@@ -55,6 +55,12 @@ export class ReadBuffer {
     this.#readSize = minRead;
   }
 
+  /** Sets the space the next reads ask to fill (it still doubles while reads fill it). */
+  setReadSize(n: number): void {
+    this.#minRead = n;
+    this.#readSize = n;
+  }
+
   /** Number of buffered bytes. */
   get length(): number {
     return this.end - this.start;

@@ -88,6 +88,18 @@ export class NbSocket {
     });
   }
 
+  /**
+   * The space the next read from the peer asks to fill, in bytes (16 KiB
+   * unless set; it doubles, up to 256 KiB, while reads fill it). A server
+   * holding many idle connections saves memory with a small size.
+   */
+  set readBufferSize(n: number) {
+    if (!Number.isInteger(n) || n < 1) {
+      throw new RangeError(`readBufferSize must be an integer >= 1, got ${n}`);
+    }
+    this.#rb.setReadSize(Math.max(n, 16));
+  }
+
   /** The underlying connection (for options coio does not wrap). */
   get conn(): Deno.Conn {
     return this.#conn;
