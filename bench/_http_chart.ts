@@ -116,24 +116,34 @@ export function renderHttpRpsChart(
 
   const servers = firstSeen(figures.map((f) => f.server));
   const modes = firstSeen(figures.map((f) => f.mode));
-  const left = 70, right = 20, top = 80, bottom = 50;
+  const left = 70, right = 20, bottom = 50;
+
+  // Legend, one entry per server, wrapped into as many rows as it needs
+  // (text width estimated at 7 px per character).
+  let lx = left, ly = 54;
+  for (const [i, server] of servers.entries()) {
+    const itemWidth = 16 + server.length * 7 + 24;
+    if (lx > left && lx + itemWidth - 24 > width - right) {
+      lx = left;
+      ly += 18;
+    }
+    out.push(
+      `<rect x="${lx}" y="${ly}" width="12" height="12" fill="${
+        COLORS[i % COLORS.length]
+      }"/>`,
+    );
+    out.push(
+      `<text x="${lx + 16}" y="${ly + 10}">${escapeXml(server)}</text>`,
+    );
+    lx += itemWidth;
+  }
+  const top = ly + 26;
   const plotW = width - left - right, plotH = height - top - bottom;
   const max = Math.max(...figures.map((f) => f.rps)) || 1;
   const step = niceStep(max, 5);
   const axisMax = Math.ceil(max / step) * step;
   const y = (v: number) => top + plotH - (v / axisMax) * plotH;
 
-  // Legend, one entry per server.
-  let lx = left;
-  for (const [i, server] of servers.entries()) {
-    out.push(
-      `<rect x="${lx}" y="54" width="12" height="12" fill="${
-        COLORS[i % COLORS.length]
-      }"/>`,
-    );
-    out.push(`<text x="${lx + 16}" y="64">${escapeXml(server)}</text>`);
-    lx += 16 + server.length * 7 + 24;
-  }
   // Grid lines and tick labels.
   for (let v = 0; v <= axisMax + step / 2; v += step) {
     const gy = y(v).toFixed(1);
@@ -194,72 +204,71 @@ export function renderHttpRpsChart(
 // Colour codes a terminal-aware script may print (ESC [ ... m).
 const ANSI_COLOR = new RegExp(String.fromCharCode(27) + "\\[[0-9;]*m", "g");
 
-/** Which server a line of output is about, or undefined. */
-function serverOf(line: string): string | undefined {
-  if (/node:http|\bnode\b/i.test(line)) return "node:http";
-  if (/Deno\.serve/i.test(line)) return "Deno.serve";
-  if (/syncless|\bours\b|\bserve\(\)|wsgi/i.test(line)) {
-    return "syncless serve()";
-  }
-  return undefined;
-}
+const MODES: [key: "keepAlive" | "pipelined", mode: string][] = [
+  ["keepAlive", "keep-alive"],
+  ["pipelined", "pipelined"],
+];
 
-/** Which load mode a line of output is about, or undefined. */
-function modeOf(line: string): string | undefined {
-  if (/pipelin/i.test(line)) return "pipelined";
-  if (/keep-?alive/i.test(line)) return "keep-alive";
-  return undefined;
+/**
+ * The figures of bench/http/compare.ts's `results.json`: its `medians`,
+ * `{ [server]: { keepAlive, pipelined } }`, in the order given.
+ *
+ * @throws {TypeError} when `results` has no `medians` object.
+ */
+export function figuresFromResults(results: unknown): HttpFigure[] {
+  const medians = (results as { medians?: unknown } | null)?.medians;
+  if (medians === null || typeof medians !== "object") {
+    throw new TypeError(
+      "expected the results of bench/http/compare.ts, with medians",
+    );
+  }
+  const figures: HttpFigure[] = [];
+  for (const [server, value] of Object.entries(medians)) {
+    for (const [key, mode] of MODES) {
+      const rps = (value as Record<string, unknown>)?.[key];
+      if (typeof rps === "number" && Number.isFinite(rps) && rps >= 0) {
+        figures.push({ server, mode, rps });
+      }
+    }
+  }
+  return figures;
 }
 
 /**
- * Finds the requests/s figures in the HTTP comparison's printed output. A
- * figure is a line naming a server (`syncless`/`ours`/`serve()`,
- * `Deno.serve`, `node:http`), a mode (`keep-alive`, `pipelined`) and a
- * number followed by `rps`, `req/s` or `requests/s` (digits may be grouped
- * with spaces, commas or `_`). A JSON line `{"server", "mode", "rps"}` also
- * counts. Lines giving a figure already seen for the same server and mode
- * replace it (the last one wins, e.g. a final median).
+ * Finds the requests/s figures in bench/http/compare.ts's printed output:
+ * the markdown table of medians, whose header names a `keep-alive rps` and a
+ * `pipelined rps` column (`| server | keep-alive rps | pipelined rps | ...`).
+ * The first column is the server. When several such tables are printed, the
+ * last one wins for each server.
  */
 export function parseHttpFigures(output: string): HttpFigure[] {
   const found = new Map<string, HttpFigure>();
+  let columns: [index: number, mode: string][] | undefined;
   for (const raw of output.split("\n")) {
     const line = raw.replace(ANSI_COLOR, "").trim();
-    let figure: HttpFigure | undefined;
-    if (line.startsWith("{")) {
-      try {
-        const json = JSON.parse(line);
-        if (
-          typeof json.server === "string" && typeof json.mode === "string" &&
-          typeof json.rps === "number"
-        ) {
-          figure = {
-            server: serverOf(json.server) ?? json.server,
-            mode: modeOf(json.mode) ?? json.mode,
-            rps: json.rps,
-          };
-        }
-      } catch {
-        // Not JSON after all: try it as text below.
-      }
+    if (!line.startsWith("|")) {
+      columns = undefined;
+      continue;
     }
-    if (figure === undefined) {
-      const server = serverOf(line);
-      const mode = modeOf(line);
-      const number =
-        /(\d{1,3}(?:[ ,_\u202f]\d{3})+|\d+(?:\.\d+)?)\s*(k|M)?\s*(?:rps|req\/s|requests\/s)/i
-          .exec(line);
-      if (server === undefined || mode === undefined || number === null) {
-        continue;
-      }
-      const scale = number[2] === "k" ? 1e3 : number[2] === "M" ? 1e6 : 1;
-      figure = {
-        server,
-        mode,
-        rps: Number(number[1].replace(/[ ,_\u202f]/g, "")) * scale,
-      };
+    const cells = line.slice(1, line.endsWith("|") ? -1 : undefined)
+      .split("|").map((cell) => cell.trim());
+    const header: [number, string][] = [];
+    for (const [i, cell] of cells.entries()) {
+      if (/^keep-?alive\b.*rps/i.test(cell)) header.push([i, "keep-alive"]);
+      else if (/^pipelined\b.*rps/i.test(cell)) header.push([i, "pipelined"]);
     }
-    if (Number.isFinite(figure.rps) && figure.rps >= 0) {
-      found.set(`${figure.server}\0${figure.mode}`, figure);
+    if (header.length > 0) {
+      columns = header;
+      continue;
+    }
+    if (columns === undefined || /^:?-+:?$/.test(cells[0] ?? "")) continue;
+    for (const [i, mode] of columns) {
+      const rps = Number((cells[i] ?? "").replace(/[ ,_\u202f]/g, ""));
+      if (
+        cells[0] !== "" && cells[i] !== "" && Number.isFinite(rps) && rps >= 0
+      ) {
+        found.set(`${cells[0]}\0${mode}`, { server: cells[0], mode, rps });
+      }
     }
   }
   return [...found.values()];

@@ -1,25 +1,35 @@
 /**
- * Runs every benchmark in bench/ one after another and collects what they
- * print into one report, then redraws the HTTP chart (docs/http_rps.svg)
- * from the HTTP comparison's figures:
+ * Runs every benchmark in bench/ one after another, collects what they print
+ * into one report, and redraws the HTTP chart (docs/http_rps.svg) from the
+ * HTTP comparison's medians. What runs is what each script documents:
  *
- * - `bench/<name>.ts` scripts (and `bench/http/*.ts`) run with `deno run -A`
- *   plus the flags their own header documents (e.g. `--v8-flags=--expose-gc`);
- * - `bench/http/*.sh` scripts run with `bash`;
+ * - every `deno run ... bench/<path>.ts [--flag] [--optional=...]` line in a
+ *   script's leading comment is one run, with the `deno run` flags it names
+ *   (e.g. `--v8-flags=--expose-gc`) and its leading `--flags` (e.g.
+ *   `compare.ts --workers`); optional `[...]` arguments are left to their
+ *   defaults, and a line that needs a value (`hello_raw.ts PORT`) is a helper,
+ *   not a benchmark;
+ * - a `bench/*.ts` script that documents no command runs as `deno run -A`;
  * - `bench/*_bench.ts` files run with `deno bench -A`.
  *
- * Files starting with `_` are helpers, not benchmarks. A benchmark that fails
- * is reported and the others still run. The machine is shared: ratios
- * measured within one benchmark's run are what counts, not absolute figures.
+ * Files starting with `_` are helpers. A benchmark that fails is reported and
+ * the others still run. The machine is shared: ratios measured within one
+ * benchmark's run are what counts, not absolute figures.
  *
  * Run: `deno task bench:all [--only=dns,http] [--out=docs/bench_output.md]
  * [--chart-from=FILE] [--list]`
  *
- * `--chart-from=FILE` only redraws the chart from saved HTTP output.
+ * `--chart-from=FILE` only redraws the chart, from a saved `results.json` of
+ * bench/http/compare.ts or its printed output.
  *
  * @module
  */
-import { parseHttpFigures, renderHttpRpsChart } from "./_http_chart.ts";
+import {
+  figuresFromResults,
+  type HttpFigure,
+  parseHttpFigures,
+  renderHttpRpsChart,
+} from "./_http_chart.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const args = new Map(
@@ -33,22 +43,47 @@ const only = args.has("only")
   : undefined;
 const outPath = args.get("out") || "docs/bench_output.md";
 const chartPath = "docs/http_rps.svg";
+const resultsPath = "bench/http/results.json";
 
 interface Bench {
-  /** Short name: the file name without `.ts`/`_bench.ts` (`http/compare`). */
+  /** `http/compare`, `http/compare --workers`, `scheduler`... */
   name: string;
   program: string;
   args: string[];
 }
 
-/** The `deno run` flags a script's header documents for itself. */
-async function documentedFlags(path: string): Promise<string[]> {
-  const head = (await Deno.readTextFile(new URL(path, ROOT))).slice(0, 4000);
+/** The leading comment block of a script (its documentation). */
+async function header(path: string): Promise<string[]> {
+  const lines = (await Deno.readTextFile(new URL(path, ROOT))).split("\n");
+  const end = lines.findIndex((l) => !/^\s*(\/\/|\/\*\*|\*|$)/.test(l));
+  return lines.slice(0, end < 0 ? lines.length : end);
+}
+
+/** Argument lists of the runnable `deno run` commands a script documents. */
+async function documentedRuns(path: string): Promise<string[][]> {
+  const runs: string[][] = [];
   const file = path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  const match = new RegExp(`deno run (.*?)\\s*${file}`).exec(head);
-  if (match === null) return ["-A"];
-  const flags = match[1].split(/\s+/).filter((f) => f.startsWith("-"));
-  return flags.includes("-A") ? flags : ["-A", ...flags];
+  const pattern = new RegExp(`deno run ((?:-\\S+\\s+)*)${file}(.*)$`);
+  for (const line of await header(path)) {
+    const match = pattern.exec(line);
+    if (match === null) continue;
+    const flags = match[1].trim().split(/\s+/).filter((f) => f !== "");
+    const rest = match[2].split("`")[0].replace(/\[[^\]]*\]?/g, " ");
+    const words = rest.trim().split(/\s+/).filter((w) => w !== "");
+    if (words.some((w) => /^[A-Z][A-Z0-9_]*\b/.test(w))) continue; // PORT...
+    const own: string[] = [];
+    for (const word of words) {
+      if (!word.startsWith("--")) break;
+      own.push(word);
+    }
+    const run = [
+      ...(flags.includes("-A") ? flags : ["-A", ...flags]),
+      path,
+      ...own,
+    ];
+    if (!runs.some((r) => r.join(" ") === run.join(" "))) runs.push(run);
+  }
+  return runs;
 }
 
 async function findBenches(): Promise<Bench[]> {
@@ -60,37 +95,41 @@ async function findBenches(): Promise<Bench[]> {
     } catch {
       continue; // bench/http may not exist
     }
+    const prefix = dir === "bench" ? "" : "http/";
     for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
       const path = `${dir}/${entry.name}`;
-      const prefix = dir === "bench" ? "" : "http/";
       if (
         !entry.isFile || entry.name.startsWith("_") || path === "bench/all.ts"
-      ) continue;
+      ) {
+        continue;
+      }
       if (entry.name.endsWith("_bench.ts")) {
+        const name = prefix + entry.name.slice(0, -"_bench.ts".length);
         benches.push({
-          name: prefix + entry.name.slice(0, -9),
+          name,
           program: Deno.execPath(),
           args: ["bench", "-A", path],
         });
       } else if (entry.name.endsWith(".ts")) {
-        const flags = await documentedFlags(path);
-        benches.push({
-          name: prefix + entry.name.slice(0, -3),
-          program: Deno.execPath(),
-          args: ["run", ...flags, path],
-        });
-      } else if (entry.name.endsWith(".sh")) {
-        benches.push({
-          name: prefix + entry.name.slice(0, -3),
-          program: "bash",
-          args: [path],
-        });
+        let runs = await documentedRuns(path);
+        if (runs.length === 0 && dir === "bench") runs = [["-A", path]];
+        for (const run of runs) {
+          const extra = run.slice(run.indexOf(path) + 1).join(" ");
+          const name = prefix + entry.name.slice(0, -3) +
+            (extra ? ` ${extra}` : "");
+          benches.push({
+            name,
+            program: Deno.execPath(),
+            args: ["run", ...run],
+          });
+        }
       }
     }
   }
-  return benches.filter((b) =>
-    only === undefined || only.has(b.name) || only.has(b.name.split("/")[0])
-  );
+  return benches.filter((b) => {
+    const base = b.name.split(" ")[0];
+    return only === undefined || only.has(base) || only.has(base.split("/")[0]);
+  });
 }
 
 async function machine(): Promise<string> {
@@ -98,44 +137,51 @@ async function machine(): Promise<string> {
   const cpu = /model name\s*:\s*(.*)/.exec(await read("/proc/cpuinfo"))?.[1] ??
     "unknown CPU";
   const load = (await read("/proc/loadavg")).split(" ").slice(0, 3).join(" ");
-  return `${cpu}, ${navigator.hardwareConcurrency} cores, ${Deno.build.os}/${Deno.build.arch}, ` +
-    `Deno ${Deno.version.deno}, load average before the run ${
-      load || "unknown"
-    }`;
+  return `${cpu}, ${navigator.hardwareConcurrency} cores, ` +
+    `${Deno.build.os}/${Deno.build.arch}, Deno ${Deno.version.deno}, ` +
+    `load average before the run ${load || "unknown"}`;
 }
 
-function writeChart(httpOutput: string, subtitle: string): number {
-  const figures = parseHttpFigures(httpOutput);
+/** Figures from a results.json text or from printed output. */
+function figuresFrom(text: string): HttpFigure[] {
+  try {
+    return figuresFromResults(JSON.parse(text));
+  } catch {
+    return parseHttpFigures(text);
+  }
+}
+
+function writeChart(figures: HttpFigure[]): void {
+  const subtitle = `bench/http/compare.ts (wrk, medians), ` +
+    `${new Date().toISOString().slice(0, 10)}, ` +
+    `${navigator.hardwareConcurrency} cores, Deno ${Deno.version.deno}`;
   Deno.writeTextFileSync(
     new URL(chartPath, ROOT),
     renderHttpRpsChart(figures, { subtitle }),
   );
-  return figures.length;
 }
 
 if (args.has("chart-from")) {
-  const n = writeChart(await Deno.readTextFile(args.get("chart-from")!), "");
-  console.log(`${chartPath}: ${n} figures`);
-  Deno.exit(n > 0 ? 0 : 1);
+  const figures = figuresFrom(await Deno.readTextFile(args.get("chart-from")!));
+  if (figures.length > 0) writeChart(figures);
+  console.log(`${chartPath}: ${figures.length} figures`);
+  Deno.exit(figures.length > 0 ? 0 : 1);
 }
 
 const benches = await findBenches();
 if (args.has("list")) {
   for (const b of benches) {
-    console.log(
-      `${b.name}: ${b.program === "bash" ? "bash" : "deno"} ${
-        b.args.join(" ")
-      }`,
-    );
+    console.log(`${b.name}: deno ${b.args.join(" ")}`);
   }
   Deno.exit(0);
 }
 
+const started = new Date();
 const machineInfo = await machine();
 const report = [
   "# Benchmark output",
   "",
-  `Produced by \`deno task bench:all\` on ${new Date().toISOString()}.`,
+  `Produced by \`deno task bench:all\` on ${started.toISOString()}.`,
   `Machine: ${machineInfo}.`,
   "The machine is shared: compare figures measured in the same run only.",
   "",
@@ -143,11 +189,9 @@ const report = [
 let httpOutput = "";
 let failures = 0;
 for (const bench of benches) {
-  const command = `${bench.program === "bash" ? "bash" : "deno"} ${
-    bench.args.join(" ")
-  }`;
+  const command = `deno ${bench.args.join(" ")}`;
   console.log(`\n=== ${bench.name}: ${command}`);
-  const started = performance.now();
+  const t0 = performance.now();
   const child = new Deno.Command(bench.program, {
     args: bench.args,
     cwd: ROOT,
@@ -172,9 +216,9 @@ for (const bench of benches) {
     pump(child.stdout, Deno.stdout),
     pump(child.stderr, Deno.stderr),
   ]);
-  const seconds = ((performance.now() - started) / 1000).toFixed(0);
+  const seconds = ((performance.now() - t0) / 1000).toFixed(0);
   if (!status.success) failures++;
-  if (bench.name.startsWith("http/")) httpOutput += output;
+  if (bench.name === "http/compare") httpOutput += output;
   report.push(
     `## ${bench.name}`,
     "",
@@ -187,24 +231,27 @@ for (const bench of benches) {
   );
 }
 
-// Redraw the chart only from a run that measured HTTP, never from nothing.
-const figures = parseHttpFigures(httpOutput).length > 0
-  ? writeChart(
-    httpOutput,
-    `${
-      new Date().toISOString().slice(0, 10)
-    }, ${navigator.hardwareConcurrency} cores, Deno ${Deno.version.deno}; see docs/BENCHMARKS.md`,
-  )
-  : 0;
+// Redraw the chart only from this run's HTTP medians, never from nothing:
+// results.json if compare.ts wrote it during this run, else its table.
+let figures: HttpFigure[] = [];
+if (httpOutput !== "") {
+  const stat = await Deno.stat(new URL(resultsPath, ROOT)).catch(() => null);
+  figures = stat?.mtime !== null && stat !== null && stat.mtime >= started
+    ? figuresFrom(await Deno.readTextFile(new URL(resultsPath, ROOT)))
+    : parseHttpFigures(httpOutput);
+}
+if (figures.length > 0) writeChart(figures);
 report.push(
-  figures > 0
-    ? `Chart: [http_rps.svg](http_rps.svg) (${figures} figures from the HTTP comparison).`
+  figures.length > 0
+    ? `Chart: [http_rps.svg](http_rps.svg) (${figures.length} figures from the HTTP comparison).`
     : "No HTTP figures in this run: docs/http_rps.svg was left as it was.",
   "",
 );
 await Deno.writeTextFile(new URL(outPath, ROOT), report.join("\n"));
 console.log(
   `\n${benches.length} benchmarks, ${failures} failed; report in ${outPath}` +
-    (figures > 0 ? `; ${chartPath} redrawn (${figures} figures)` : ""),
+    (figures.length > 0
+      ? `; ${chartPath} redrawn (${figures.length} figures)`
+      : ""),
 );
 Deno.exit(failures === 0 ? 0 : 1);

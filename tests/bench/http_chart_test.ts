@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  figuresFromResults,
   formatRps,
   type HttpFigure,
   parseHttpFigures,
@@ -77,27 +78,52 @@ Deno.test("renderHttpRpsChart rejects bad figures with typed errors", () => {
   );
 });
 
-Deno.test("parseHttpFigures reads text lines and JSON lines; the last figure wins", () => {
+Deno.test("parseHttpFigures reads compare.ts's table of medians, not the rounds", () => {
   const output = [
-    "starting servers...",
-    "syncless serve()  keep-alive   151 234 rps",
-    "Deno.serve keep-alive: 180,500 req/s",
-    "node:http keep-alive 90000.5 requests/s",
-    "ours pipelined (depth 16): 1.95M rps",
-    "\x1b[32mDeno.serve\x1b[0m pipelined 209_000 rps",
-    '{"server":"node:http","mode":"pipelined","rps":116000}',
-    "syncless serve() keep-alive 160000 rps   (median)",
-    "node:http memory per idle connection 12 KiB",
+    "wrk -t1 -c64 -d10s, pipelined depth 16, 3 rounds; load 7.1 8.3 8.4",
+    "round 1 syncless serve()         keep-alive      8071 rps  pipelined    107640 rps",
+    "round 1 Deno.serve               keep-alive     10121 rps  pipelined     28461 rps",
+    "",
+    "medians (ratio = syncless serve() / other), load 7.2 8.4 8.5",
+    "| server | keep-alive rps | pipelined rps | keep-alive ratio | pipelined ratio |",
+    "| --- | ---: | ---: | ---: | ---: |",
+    "| syncless serve() | 12021 | 166271 | 1.00 | 1.00 |",
+    "| \x1b[1mDeno.serve\x1b[0m | 16594 | 34112 | 0.72 | 4.87 |",
+    "| node:http (Node.js) | 17593 | 20292 | 0.68 | 8.19 |",
+    "| node:http (Deno) | 10629 | 22543 | 1.13 | 7.38 |",
+    "",
+    "| other table | 1 | 2 |",
   ].join("\n");
   assert.deepEqual(parseHttpFigures(output), [
-    { server: "syncless serve()", mode: "keep-alive", rps: 160000 },
-    { server: "Deno.serve", mode: "keep-alive", rps: 180500 },
-    { server: "node:http", mode: "keep-alive", rps: 90000.5 },
-    { server: "syncless serve()", mode: "pipelined", rps: 1950000 },
-    { server: "Deno.serve", mode: "pipelined", rps: 209000 },
-    { server: "node:http", mode: "pipelined", rps: 116000 },
+    { server: "syncless serve()", mode: "keep-alive", rps: 12021 },
+    { server: "syncless serve()", mode: "pipelined", rps: 166271 },
+    { server: "Deno.serve", mode: "keep-alive", rps: 16594 },
+    { server: "Deno.serve", mode: "pipelined", rps: 34112 },
+    { server: "node:http (Node.js)", mode: "keep-alive", rps: 17593 },
+    { server: "node:http (Node.js)", mode: "pipelined", rps: 20292 },
+    { server: "node:http (Deno)", mode: "keep-alive", rps: 10629 },
+    { server: "node:http (Deno)", mode: "pipelined", rps: 22543 },
   ]);
-  assert.deepEqual(parseHttpFigures("no figures here\n"), []);
+  assert.deepEqual(parseHttpFigures("SKIP: wrk is not installed\n"), []);
+});
+
+Deno.test("figuresFromResults reads the medians of results.json", () => {
+  const results = {
+    command: "deno run -A bench/http/compare.ts",
+    samples: { "Deno.serve": { keepAlive: [1, 2], pipelined: [3, 4] } },
+    medians: {
+      "syncless serve()": { keepAlive: 12020.9, pipelined: 166271.38 },
+      "Deno.serve": { keepAlive: 16594.085, pipelined: 34111.78 },
+    },
+  };
+  assert.deepEqual(figuresFromResults(results), [
+    { server: "syncless serve()", mode: "keep-alive", rps: 12020.9 },
+    { server: "syncless serve()", mode: "pipelined", rps: 166271.38 },
+    { server: "Deno.serve", mode: "keep-alive", rps: 16594.085 },
+    { server: "Deno.serve", mode: "pipelined", rps: 34111.78 },
+  ]);
+  assert.throws(() => figuresFromResults({ samples: {} }), TypeError);
+  assert.throws(() => figuresFromResults(null), TypeError);
 });
 
 Deno.test("formatRps", () => {
@@ -105,4 +131,34 @@ Deno.test("formatRps", () => {
   assert.equal(formatRps(123_456), "123k");
   assert.equal(formatRps(1_950_000), "1.95M");
   assert.equal(formatRps(0), "0");
+});
+
+Deno.test("renderHttpRpsChart wraps a long legend instead of running off the image", () => {
+  const servers = [
+    "syncless serve()",
+    "Deno.serve",
+    "node:http (Node.js)",
+    "node:http (Deno)",
+    "raw Deno.listen loop",
+  ];
+  const svg = renderHttpRpsChart(
+    servers.map((server, i) => ({ server, mode: "keep-alive", rps: i + 1 })),
+    { width: 720 },
+  );
+  const legend = [...svg.matchAll(/<text x="([\d.]+)" y="([\d.]+)">([^<]+)</g)]
+    .map((m) => ({ x: Number(m[1]), y: Number(m[2]), text: m[3] }));
+  assert.deepEqual(legend.map((l) => l.text), servers);
+  for (const { x, text } of legend) {
+    assert.ok(x + text.length * 7 <= 720, `${text} at ${x}`);
+  }
+  assert.ok(new Set(legend.map((l) => l.y)).size >= 2, "wrapped into rows");
+  // The bars start below the last legend row.
+  const barTops = [
+    ...svg.matchAll(
+      /<rect x="[\d.]+" y="([\d.]+)" width="[\d.]+" height="[\d.]+" fill="[^"]+"><title>/g,
+    ),
+  ]
+    .map((m) => Number(m[1]));
+  const lastRow = Math.max(...legend.map((l) => l.y));
+  for (const barTop of barTops) assert.ok(barTop > lastRow, `${barTop}`);
 });
