@@ -27,7 +27,6 @@ import {
   CONTINUE_RESPONSE,
   errorResponse,
   ResponseWriter,
-  type Sink,
 } from "./_response.ts";
 import type { BodyLimits } from "./_body_reader.ts";
 import type { HeadLimits } from "./_request_head.ts";
@@ -39,6 +38,8 @@ import { HttpError } from "./errors.ts";
 const MAX_DRAIN = 256 * 1024;
 // Responses collect in the output buffer up to this size before a write.
 const OUTPUT_BUFFER = 65536;
+// The first reads of a connection ask for this much.
+const READ_SIZE = 1024;
 // How long, and how much, a closing connection keeps reading so that the
 // peer sees the last response rather than a reset.
 const LINGER_MS = 1000;
@@ -60,6 +61,8 @@ const ERRORS: ErrorStream = {
 export interface ServerState {
   /** The app (fetch-style apps arrive adapted). */
   app: WsgiApp;
+  /** Head objects given back by idle connections, for reuse. */
+  heads: RequestHead[];
   /** Limits on request heads. */
   limits: HeadLimits;
   /** Limits and timeout of request bodies. */
@@ -106,7 +109,10 @@ export class Connection {
   #body: RequestBody | typeof EMPTY_BODY = EMPTY_BODY;
   #linger = false;
   #requests = 0;
-  #reusableHead = new RequestHead();
+  // The head being parsed or served: taken from the server's pool, given
+  // back while the connection idles.
+  #reusableHead: RequestHead | undefined = undefined;
+  #onClosed: (connection: Connection) => void;
   #scanFrom = 0;
   // The deadline (Date.now() ms) of the current wait for request bytes,
   // enforced by the server's sweeper while #waiting is set.
@@ -119,17 +125,26 @@ export class Connection {
   /** The tasklet serving the connection (the sweeper raises timeouts into it). */
   tasklet: Tasklet<void> | undefined = undefined;
 
-  constructor(socket: NbSocket, state: ServerState) {
+  constructor(
+    socket: NbSocket,
+    state: ServerState,
+    onClosed: (connection: Connection) => void,
+  ) {
+    this.#onClosed = onClosed;
     this.socket = socket;
     this.#state = state;
     // Responses accumulate until the loop waits for input (or 64 KiB pile up).
     // Reads and writes go through two files over the socket, so that each
     // direction has its own buffer and state.
-    this.input = new ConnectionInput(socket.makefile({ writeBufferLimit: 0 }));
-    this.output = socket.makefile({ writeBufferLimit: OUTPUT_BUFFER });
+    // Heads are small: start with small reads (they grow for big bodies),
+    // so that thousands of idle keep-alive connections stay cheap.
+    socket.readBufferSize = READ_SIZE;
+    const file = socket.makefile({ writeBufferLimit: OUTPUT_BUFFER });
+    this.input = new ConnectionInput(file);
+    this.output = file;
     // What the file returns for a write it completed at once.
     this.#appended = this.output.write(EMPTY_BYTES);
-    this.#response = new ResponseWriter(this.#sink, this.#beforeHead);
+    this.#response = new ResponseWriter(this);
     const addr = socket.remoteAddr;
     if (addr.transport === "unix" || addr.transport === "unixpacket") {
       this.#remoteAddr = (addr as Deno.UnixAddr).path ?? "";
@@ -160,7 +175,18 @@ export class Connection {
       await this.#onConnectionError(error);
     } finally {
       if (!this.taken) await this.#close();
+      this.#releaseHead();
+      this.#onClosed(this);
     }
+  }
+
+  /** Gives the head object back to the server's pool (nothing is being parsed). */
+  #releaseHead(): void {
+    const head = this.#reusableHead;
+    if (head === undefined) return;
+    this.#reusableHead = this.#head = undefined;
+    const pool = this.#state.heads;
+    if (pool.length < 1024) pool.push(head);
   }
 
   /**
@@ -207,7 +233,7 @@ export class Connection {
       headEnd,
       state.limits,
       state.secure,
-      this.#reusableHead,
+      this.#reusableHead ??= state.heads.pop() ?? new RequestHead(),
     );
     input.start = headEnd;
     this.idle = false;
@@ -236,6 +262,7 @@ export class Connection {
         }
       }
       if (!started) {
+        this.#releaseHead();
         if (state.closing) return null;
         this.#deadline = Date.now() +
           (this.#requests === 0
@@ -248,8 +275,10 @@ export class Connection {
       let got: number;
       this.#waiting = true;
       try {
-        got = await input.fill(null);
+        got = await input.readMore();
+        input.refresh(got);
       } catch (error) {
+        input.refresh(-1);
         if (!(error instanceof TimeoutError)) throw error;
         if (!started) return null; // idle: close quietly
         throw new HttpError(408, "request head timed out");
@@ -282,7 +311,7 @@ export class Connection {
       this.input,
       head.contentLength,
       state.bodyLimits,
-      head.expectContinue ? this.#sendContinue : undefined,
+      head.expectContinue ? () => this.#sendContinue() : undefined,
     );
     this.#body = body;
     const response = this.#response;
@@ -380,7 +409,7 @@ export class Connection {
   }
 
   /** Decides, just before the head goes out, whether the connection stays open. */
-  #beforeHead = (): boolean | Promise<boolean> => {
+  beforeHead(): boolean | Promise<boolean> {
     const head = this.#head!;
     if (!head.keepAlive || this.#state.closing) return false;
     const body = this.#body;
@@ -388,13 +417,13 @@ export class Connection {
     // The client still waits for 100 Continue: its body may never come.
     if (head.expectContinue && !(body as RequestBody).touched) return false;
     return (body as RequestBody).drain(MAX_DRAIN);
-  };
+  }
 
-  #sendContinue = async (): Promise<void> => {
+  async #sendContinue(): Promise<void> {
     if (this.#response.headSent) return;
-    await this.#sink.write(CONTINUE_RESPONSE);
+    await this.write(CONTINUE_RESPONSE);
     await this.#flush();
-  };
+  }
 
   /** Hands the socket to the app (`environ["syncless.takeover"]`). */
   #takeover = (): NbSocket => {
@@ -449,25 +478,27 @@ export class Connection {
   }
 
   /**
-   * What the response writer writes to: appends that fit the output buffer
-   * never wait; anything that may wait is bounded by writeTimeout.
+   * The response writer's sink: appends that fit the output buffer never
+   * wait; anything that may wait is bounded by writeTimeout.
    */
-  #sink: Sink = {
-    write: (data: Uint8Array | string) => {
-      const output = this.output;
-      const size = typeof data === "string" ? data.length * 3 : data.length;
-      if (
-        this.#writing === 0 && output.writeBufferLength + size < OUTPUT_BUFFER
-      ) {
-        // Nothing in flight and room left: the file appends at once.
-        const done = output.write(data);
-        if (done === this.#appended) return undefined;
-        return this.#guard(done);
-      }
-      return this.#guard(output.write(data));
-    },
-    flush: () => this.#flush(),
-  };
+  write(data: Uint8Array | string): Promise<void> | undefined {
+    const output = this.output;
+    const size = typeof data === "string" ? data.length * 3 : data.length;
+    if (
+      this.#writing === 0 && output.writeBufferLength + size < OUTPUT_BUFFER
+    ) {
+      // Nothing in flight and room left: the file appends at once.
+      const done = output.write(data);
+      if (done === this.#appended) return undefined;
+      return this.#guard(done);
+    }
+    return this.#guard(output.write(data));
+  }
+
+  /** Writes out the output buffer (bounded by writeTimeout). */
+  flush(): Promise<void> {
+    return this.#flush();
+  }
 
   /** Awaits a write that may wait for the client; the sweeper ends it after writeTimeout. */
   async #guard(op: Promise<void>): Promise<void> {
@@ -484,7 +515,7 @@ export class Connection {
     const status = error instanceof HttpError ? error.status : 500;
     const message = error instanceof HttpError ? error.message : "";
     const extra = error instanceof HttpError ? error.headers : [];
-    await this.#sink.write(errorResponse(status, message, extra));
+    await this.write(errorResponse(status, message, extra));
   }
 
   async #onConnectionError(error: unknown): Promise<void> {

@@ -60,13 +60,30 @@ export class ConnectionInput {
         await discarded;
       }
       if (this.eof) return 0;
-      file.settimeout(timeout);
+      if (timeout !== null) file.settimeout(timeout);
       const n = await file.readMore(1);
       if (n === 0) this.eof = true;
       return n;
     } finally {
+      // The file is shared with the writes, which must not inherit it.
+      if (timeout !== null) file.settimeout(null);
       this.buf = file.getReadBuffer();
     }
+  }
+
+  /**
+   * Reads more bytes, without a timeout: resolves to the number added (0 at
+   * EOF). Call {@linkcode refresh} with the result (or -1 after an error).
+   */
+  readMore(): Promise<number> {
+    if (this.start >= COMPACT_AT) this.release();
+    return this.file.readMore(1);
+  }
+
+  /** Takes in what {@linkcode readMore} added. */
+  refresh(added: number): void {
+    if (added === 0) this.eof = true;
+    this.buf = this.file.getReadBuffer();
   }
 
   /** Hands the consumed bytes back to the file, so that another reader starts after them. */

@@ -19,6 +19,16 @@ export interface Sink {
   flush(): Promise<void>;
 }
 
+/** The connection a response goes to: its sink, and its say on keep-alive. */
+export interface ResponseHost extends Sink {
+  /**
+   * Asked once, just before the head goes out: may the connection carry
+   * another request after this one (request keep-alive, body drained,
+   * server not shutting down)?
+   */
+  beforeHead(): boolean | Promise<boolean>;
+}
+
 const STATUS = /^[2-5][0-9][0-9] [\t\x20-\x7e\x80-\xff]*$/;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const ASCII_VALUE = /^[\t\x20-\x7e]*$/;
@@ -140,14 +150,8 @@ const NO_BODY = 3;
  * starts, frames the body and knows whether the connection can be reused.
  */
 export class ResponseWriter {
-  /** Where the bytes go. */
-  sink: Sink;
-  /**
-   * Asked once, just before the head goes out: may the connection carry
-   * another request after this one (request keep-alive, body drained,
-   * server not shutting down)?
-   */
-  beforeHead: () => boolean | Promise<boolean>;
+  /** Where the bytes go, and who decides on keep-alive. */
+  readonly sink: ResponseHost;
   /** True once the head was handed to the sink. */
   headSent = false;
   /** True when the connection may carry another request after this response. */
@@ -179,9 +183,8 @@ export class ResponseWriter {
   #headKeepAlive = false;
   #headDate = "";
 
-  constructor(sink: Sink, beforeHead: () => boolean | Promise<boolean>) {
+  constructor(sink: ResponseHost) {
     this.sink = sink;
-    this.beforeHead = beforeHead;
   }
 
   /** Prepares for the response to a new request. */
@@ -389,7 +392,7 @@ export class ResponseWriter {
   }
 
   async #decideKeepAlive(): Promise<boolean> {
-    let keep = this.beforeHead();
+    let keep = this.sink.beforeHead();
     if (typeof keep !== "boolean") keep = await keep;
     return keep && !this.#appClose;
   }
@@ -417,7 +420,7 @@ export class ResponseWriter {
         );
       }
     }
-    const keep = this.beforeHead();
+    const keep = this.sink.beforeHead();
     if (typeof keep !== "boolean") {
       return keep.then((k) => this.#sendFixedHead(body, k));
     }

@@ -152,6 +152,7 @@ export function serveHere(
   else if (config.accessLog === true) accessLog = (line) => console.log(line);
   const state: ServerState = {
     app: typeof app === "string" ? notReady : toWsgi(app),
+    heads: [],
     limits: {
       maxRequestLineSize: config.maxRequestLineSize,
       maxHeaderSize: config.maxHeaderSize,
@@ -220,13 +221,9 @@ export function serveHere(
     else resolveFinished();
   };
 
-  const runConnection = async (connection: Connection) => {
-    try {
-      await connection.serve();
-    } finally {
-      connections.delete(connection);
-      checkFinished();
-    }
+  const onClosed = (connection: Connection) => {
+    connections.delete(connection);
+    checkFinished();
   };
   const onConnectionError = (error: unknown) =>
     state.reportError(error, undefined);
@@ -258,11 +255,11 @@ export function serveHere(
           await sleep(10);
           continue;
         }
-        const connection = new Connection(socket, state);
+        const connection = new Connection(socket, state, onClosed);
         connections.add(connection);
         connection.tasklet = spawn(
           { onError: onConnectionError },
-          runConnection,
+          serveConnection,
           connection,
         );
       }
@@ -292,6 +289,10 @@ export function serveHere(
 
   config.onListen?.(addr as ServerAddr);
   return new HttpServer(addr, finished, shutdown);
+}
+
+function serveConnection(connection: Connection): Promise<void> {
+  return connection.serve();
 }
 
 const notReady: WsgiApp = () => {
