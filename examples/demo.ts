@@ -57,6 +57,7 @@ type Message =
   | ({ type: "stats" } & Stats);
 
 interface Member {
+  /** `""` until a web visitor sends their first line, which names them. */
   name: string;
   via: "web" | "nc";
   outbox: Channel<Message>;
@@ -64,6 +65,7 @@ interface Member {
 
 type RoomEvent =
   | { kind: "join"; member: Member }
+  | { kind: "name"; member: Member; name: string }
   | { kind: "leave"; member: Member }
   | { kind: "say"; member: Member; text: string }
   | { kind: "announce"; text: string }
@@ -89,18 +91,21 @@ function deliver(message: Message, except?: Member): void {
 const room = spawn({ name: "room" }, async () => {
   for await (const event of inbox) {
     switch (event.kind) {
-      case "join":
+      case "join": // a web visitor sees the room at once, named or not
         for (const message of recent) event.member.outbox.trySend(message);
         members.add(event.member);
-        deliver({
-          type: "system",
-          text: `${event.member.name} joined (${event.member.via})`,
-        });
+        if (event.member.name !== "") joined(event.member);
+        break;
+      case "name":
+        event.member.name = event.name;
+        joined(event.member);
         break;
       case "leave":
         if (members.delete(event.member)) {
           event.member.outbox.close();
-          deliver({ type: "system", text: `${event.member.name} left` });
+          if (event.member.name !== "") {
+            deliver({ type: "system", text: `${event.member.name} left` });
+          }
         }
         break;
       case "say":
@@ -120,25 +125,35 @@ const room = spawn({ name: "room" }, async () => {
   }
 });
 
-/** Joins the room until `lines` ends; `send` writes one message to the client. */
+function joined(member: Member): void {
+  deliver({ type: "system", text: `${member.name} joined (${member.via})` });
+}
+
+/**
+ * Joins the room until `lines` ends; `send` writes one message to the
+ * client. Without a `name`, the first line is the name.
+ */
 async function participate(
-  name: string,
   via: "web" | "nc",
   lines: AsyncIterable<string>,
   send: (message: Message) => Promise<void>,
+  name = "",
 ): Promise<void> {
   const member: Member = { name, via, outbox: new Channel({ capacity: 100 }) };
-  const writer = spawn(
-    { name: `writer ${name}`, onError: () => {} },
-    async () => {
-      for await (const message of member.outbox) await send(message);
-    },
-  );
+  const writer = spawn({ name: `writer`, onError: () => {} }, async () => {
+    for await (const message of member.outbox) await send(message);
+  });
   await inbox.send({ kind: "join", member });
+  // The room sets member.name later: this tasklet remembers it asked.
+  let named = name !== "";
   try {
     for await (const line of lines) {
       const text = line.trim().slice(0, 500);
-      if (text !== "") await inbox.send({ kind: "say", member, text });
+      if (text === "") continue;
+      if (!named) {
+        named = true;
+        await inbox.send({ kind: "name", member, name: text.slice(0, 30) });
+      } else await inbox.send({ kind: "say", member, text });
     }
   } finally {
     leave(member);
@@ -231,18 +246,10 @@ async function app(environ: Environ, startResponse: StartResponse) {
       const ws = await upgradeWebSocket(environ);
       webSockets.add(ws);
       try {
-        const first = await ws.receive(); // the first message is the name
-        if (typeof first !== "string") return;
-        const name = first.trim().slice(0, 30) || "anonymous";
         const texts = async function* () {
           for await (const m of ws) if (typeof m === "string") yield m;
         };
-        await participate(
-          name,
-          "web",
-          texts(),
-          (m) => ws.send(JSON.stringify(m)),
-        );
+        await participate("web", texts(), (m) => ws.send(JSON.stringify(m)));
       } finally {
         webSockets.delete(ws);
         await ws.close();
@@ -275,11 +282,11 @@ async function ncSession(socket: NbSocket): Promise<void> {
     const lines = async function* () {
       for await (const line of file) yield decoder.decode(line);
     };
-    await participate(name, "nc", lines(), async (m) => {
+    await participate("nc", lines(), async (m) => {
       if (m.type === "chat") await file.write(`<${m.from}> ${m.text}\r\n`);
       else if (m.type === "system") await file.write(`* ${m.text}\r\n`);
       await file.flush();
-    });
+    }, name);
   } finally {
     socket.close();
   }

@@ -501,6 +501,17 @@ Deno.test("demo: page, WebSocket chat bridged to nc, live figures, console, Ctrl
     await readUntil(nc, /\* from the console\r\n/);
     await ws.next((m) => m.type === "system" && m.text === "from the console");
 
+    // A visitor who has not typed a name yet sees the recent lines and the
+    // figures, and is not announced.
+    const viewer = new ChatSocket(`ws://127.0.0.1:${httpPort}/ws`);
+    try {
+      await viewer.opened();
+      await viewer.next((m) => m.type === "chat" && m.text === "hello from nc");
+      await viewer.next((m) => m.type === "stats" && m.webClients === 2);
+    } finally {
+      await viewer.close();
+    }
+
     // Ctrl-C: everything stops, the WebSocket is closed by the server.
     example.kill("SIGINT");
     await ws.closed;
