@@ -24,7 +24,7 @@ const news = new Channel<string>();
 const out = new Channel<string>();
 const quit = new Channel<string>();
 
-spawn(async () => {
+const ticker = spawn(async () => {
   for (let i = 1; i <= 6; i++) {
     await sleep(50);
     await ticks.send(i);
@@ -35,7 +35,7 @@ spawn(async () => {
     await sleep(120);
     await news.send(headline);
   }
-  await sleep(100);
+  await ticker.join(); // quit only once every tick has been taken
   await quit.send("no more news");
 });
 const logger = spawn(async () => {

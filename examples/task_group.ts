@@ -67,7 +67,10 @@ console.log("4. first answer wins");
 const group = new TaskGroup();
 let winner = "";
 for (
-  const [name, ms] of [["fast", 10], ["slower", 40], ["slowest", 80]] as const
+  const [name, ms] of [["fast", 10], ["slower", 500], [
+    "slowest",
+    1000,
+  ]] as const
 ) {
   group.spawn(async () => {
     winner ||= await job(name, ms);
