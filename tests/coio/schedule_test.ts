@@ -138,7 +138,10 @@ Deno.test("schedule: a tasklet woken by I/O runs before the ones already queued"
   const rounds = log.join("").split("w");
   assert.equal(rounds.length, 6);
   for (const segment of rounds.slice(0, 5)) {
-    assert.match(segment, /^(AB)*$/, `W woke inside a round: ${segment}`);
+    assert.ok(
+      /^(AB)*$/.test(segment),
+      `W woke inside a round: ${segment.slice(-40)}`,
+    );
   }
 });
 
