@@ -14,6 +14,7 @@ import {
 } from "../coio/mod.ts";
 import { EMPTY_BODY, RequestBody } from "./_body_reader.ts";
 import { ConnectionInput } from "./_input.ts";
+import { PipelineSlot } from "./_pipeline.ts";
 import {
   checkIncompleteHead,
   decodePath,
@@ -61,6 +62,8 @@ const ERRORS: ErrorStream = {
 export interface ServerState {
   /** The app (fetch-style apps arrive adapted). */
   app: WsgiApp;
+  /** Most pipelined requests of one connection served at the same time. */
+  pipelineConcurrency: number;
   /** Head objects given back by idle connections, for reuse. */
   heads: RequestHead[];
   /** Limits on request heads. */
@@ -112,6 +115,8 @@ export class Connection {
   // The head being parsed or served: taken from the server's pool, given
   // back while the connection idles.
   #reusableHead: RequestHead | undefined = undefined;
+  // A head parsed while serving requests concurrently, to be served next.
+  #waitingHead: RequestHead | undefined = undefined;
   #onClosed: (connection: Connection) => void;
   #scanFrom = 0;
   // The deadline (Date.now() ms) of the current wait for request bytes,
@@ -165,8 +170,18 @@ export class Connection {
     try {
       for (;;) {
         // A pipelined head is often buffered already: no wait at all then.
-        const head = this.#parseBuffered() ?? await this.#readHead();
+        const head = this.#waitingHead ?? this.#parseBuffered() ??
+          await this.#readHead();
+        this.#waitingHead = undefined;
         if (head === null) break;
+        if (
+          this.#state.pipelineConcurrency > 1 && this.input.length > 0 &&
+          head.contentLength === 0 && head.keepAlive && !head.upgrade
+        ) {
+          // More requests are buffered behind this one: run them together.
+          if (!await this.#serveConcurrently(head)) break;
+          continue;
+        }
         let keepAlive = this.#handle(head);
         if (typeof keepAlive !== "boolean") keepAlive = await keepAlive;
         if (!keepAlive || this.taken) break;
@@ -207,7 +222,7 @@ export class Connection {
    * Parses a complete head from the buffer: `undefined` when there is none
    * yet (`#scanFrom` remembers how far the search got).
    */
-  #parseBuffered(): RequestHead | undefined {
+  #parseBuffered(into?: RequestHead): RequestHead | undefined {
     const input = this.input;
     const buf = input.buf;
     const end = buf.length;
@@ -233,7 +248,7 @@ export class Connection {
       headEnd,
       state.limits,
       state.secure,
-      this.#reusableHead ??= state.heads.pop() ?? new RequestHead(),
+      into ?? (this.#reusableHead ??= state.heads.pop() ?? new RequestHead()),
     );
     input.start = headEnd;
     this.idle = false;
@@ -408,6 +423,91 @@ export class Connection {
     return false;
   }
 
+  /**
+   * Serves `first` and the bodiless requests buffered behind it at the same
+   * time, up to `pipelineConcurrency` of them; their answers go out in
+   * request order. A request that has a body (or asks to switch protocols)
+   * waits for them, as it reads from the connection. False when the
+   * connection must close.
+   */
+  async #serveConcurrently(first: RequestHead): Promise<boolean> {
+    const state = this.#state;
+    const slots: PipelineSlot[] = [];
+    let head = first;
+    for (;;) {
+      const keepAlive = head.keepAlive;
+      const slot = new PipelineSlot(
+        this,
+        () => keepAlive && !state.closing,
+        slots.length === 0,
+      );
+      slots.push(slot);
+      slot.run = this.#runSlot(slot, head);
+      if (!head.keepAlive) break; // nothing is served after it
+      while (slots.length >= state.pipelineConcurrency) {
+        if (!await this.#retire(slots)) return false;
+      }
+      const next = this.#parseBuffered(new RequestHead());
+      if (next === undefined) break;
+      if (next.contentLength !== 0 || next.upgrade) {
+        this.#waitingHead = next;
+        break;
+      }
+      head = next;
+    }
+    while (slots.length > 0) {
+      if (!await this.#retire(slots)) return false;
+    }
+    return true;
+  }
+
+  /** Runs the app for one concurrently served request; never rejects. */
+  async #runSlot(slot: PipelineSlot, head: RequestHead): Promise<void> {
+    const state = this.#state;
+    const writer = slot.writer;
+    writer.reset(head.method === "HEAD", head.minor);
+    this.#requests++;
+    let environ: Environ | undefined;
+    try {
+      environ = this.#environ(head, EMPTY_BODY, false);
+      let result = state.app(environ, writer.startResponse);
+      if (result !== null && typeof result === "object" && "then" in result) {
+        result = await result;
+      }
+      await writer.finish(result);
+    } catch (error) {
+      if (!(error instanceof HttpError) && !isDisconnect(error)) {
+        state.reportError(error, environ);
+      }
+      try {
+        await writer.fail(error);
+      } catch {
+        // The client is gone: the connection notices on its own.
+      }
+    } finally {
+      slot.done = true;
+      if (state.accessLog !== undefined) this.#logAccess(head, writer);
+    }
+  }
+
+  /** Waits for the first request in line, then lets the next one write. */
+  async #retire(slots: PipelineSlot[]): Promise<boolean> {
+    const slot = slots[0];
+    if (!slot.done && this.output.writeBufferLength > 0) {
+      // It takes its time: let the client have the answers so far.
+      await this.#flush();
+    }
+    await slot.run;
+    slots.shift();
+    if (!slot.writer.keepAlive) {
+      for (const later of slots) later.discard();
+      slots.length = 0;
+      return false;
+    }
+    if (slots.length > 0) await slots[0].promote();
+    return true;
+  }
+
   /** Decides, just before the head goes out, whether the connection stays open. */
   beforeHead(): boolean | Promise<boolean> {
     const head = this.#head!;
@@ -436,7 +536,7 @@ export class Connection {
     return this.socket;
   };
 
-  #environ(head: RequestHead, body: BodyReader): Environ {
+  #environ(head: RequestHead, body: BodyReader, takeover = true): Environ {
     const state = this.#state;
     const environ: Environ = {
       REQUEST_METHOD: head.method,
@@ -457,7 +557,7 @@ export class Connection {
       "wsgi.multiprocess": state.multiprocess,
       "wsgi.run_once": false,
       "wsgi.input_terminated": true,
-      "syncless.takeover": this.#takeover,
+      "syncless.takeover": takeover ? this.#takeover : undefined,
     };
     const fields = head.fields;
     const values = head.values;

@@ -9,6 +9,7 @@ export const EXPECT = 2;
 export const CONNECTION = 3;
 export const CONTENT_LENGTH = 4;
 export const TRANSFER_ENCODING = 5;
+export const UPGRADE = 6;
 
 const KINDS: Record<string, number> = {
   "host": HOST,
@@ -16,6 +17,7 @@ const KINDS: Record<string, number> = {
   "connection": CONNECTION,
   "content-length": CONTENT_LENGTH,
   "transfer-encoding": TRANSFER_ENCODING,
+  "upgrade": UPGRADE,
 };
 
 /** One spelling of a header field name and what it means to the server. */

@@ -10,6 +10,7 @@ import {
   fieldName,
   HOST as HOST_FIELD,
   TRANSFER_ENCODING,
+  UPGRADE,
 } from "./_field_names.ts";
 import { HttpError } from "./errors.ts";
 
@@ -78,6 +79,8 @@ export class RequestHead {
   keepAlive = true;
   /** True for `Expect: 100-continue` on an HTTP/1.1 request. */
   expectContinue = false;
+  /** True when the request asks to switch protocols (`Upgrade`). */
+  upgrade = false;
   /** The authority from an absolute-form target, else the `Host` header ("" if none). */
   host = "";
   /** `"http"`/`"https"` when the target was in absolute form, else `""`. */
@@ -103,6 +106,7 @@ export class RequestHead {
     this.chunked = false;
     this.keepAlive = true;
     this.expectContinue = false;
+    this.upgrade = false;
     this.host = this.scheme = "";
     this.length = 0;
   }
@@ -371,6 +375,9 @@ export function parseRequestHead(
         contentLength = contentLength === undefined
           ? value
           : `${contentLength}, ${value}`;
+        break;
+      case UPGRADE:
+        head.upgrade = true;
         break;
       case TRANSFER_ENCODING:
         transferEncoding = transferEncoding === undefined

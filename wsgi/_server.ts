@@ -61,6 +61,12 @@ export function checkOptions(options: ServeOptions) {
       );
     }
   }
+  const concurrency = config.pipelineConcurrency ?? 1;
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new RangeError(
+      `pipelineConcurrency must be an integer >= 1, got ${concurrency}`,
+    );
+  }
   if (!Number.isInteger(config.workers) || config.workers < 1) {
     throw new RangeError(
       `workers must be an integer >= 1, got ${config.workers}`,
@@ -153,6 +159,7 @@ export function serveHere(
   const state: ServerState = {
     app: typeof app === "string" ? notReady : toWsgi(app),
     heads: [],
+    pipelineConcurrency: config.pipelineConcurrency ?? 1,
     limits: {
       maxRequestLineSize: config.maxRequestLineSize,
       maxHeaderSize: config.maxHeaderSize,

@@ -85,6 +85,15 @@ export interface ServeOptions {
    */
   accessLog?: boolean | ((line: string) => void);
   /**
+   * Run up to this many pipelined requests of one connection at the same
+   * time (their answers still go out in request order). Only requests
+   * without a body take part; the default serves one request at a time, as
+   * `Deno.serve` does. Worth it when the app waits (on a database, another
+   * service) rather than computes.
+   * @default {1}
+   */
+  pipelineConcurrency?: number;
+  /**
    * Let other listeners bind the same port (Linux `SO_REUSEPORT`), e.g.
    * servers in other processes. Needs `--unstable-net`.
    * @default {false}
