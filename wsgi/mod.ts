@@ -22,3 +22,6 @@ export * from "./http_server.ts";
 export * from "./environ.ts";
 export * from "./errors.ts";
 export * from "./to_fetch_handler.ts";
+export * from "./upgrade_websocket.ts";
+export * from "./websocket_connection.ts";
+export * from "./connect_websocket.ts";

@@ -1,0 +1,148 @@
+/**
+ * WebSocket echo throughput: our server (`serve` + `upgradeWebSocket`)
+ * against `Deno.upgradeWebSocket` on `Deno.serve`, side by side in one run
+ * (the machine is shared: only ratios measured in the same run count).
+ *
+ * The server runs in this process; the client runs in a separate process
+ * (`--role=client`), the same for both servers: Deno's built-in `WebSocket`
+ * (no compression offered, so neither server compresses). It opens
+ * `--conns` connections; each sends a `--size`-byte text message, waits for
+ * its echo and sends the next, for `--seconds` after a short warm-up.
+ * Reports messages echoed per second (both directions count as one).
+ *
+ * Run: `deno run -A bench/websocket.ts [--reps=5] [--seconds=3] [--conns=64] [--size=64]`
+ *
+ * @module
+ */
+import { serve, upgradeWebSocket } from "../wsgi/mod.ts";
+
+const args = new Map(
+  Deno.args.map((a) => a.replace(/^--/, "").split("=") as [string, string]),
+);
+const REPS = Number(args.get("reps") ?? 5);
+const SECONDS = Number(args.get("seconds") ?? 3);
+const CONNS = Number(args.get("conns") ?? 64);
+const SIZE = Number(args.get("size") ?? 64);
+const WARMUP_MS = 500;
+
+if (args.get("role") === "client") {
+  await runClient(Number(args.get("port")));
+  Deno.exit(0);
+}
+
+/** Opens the connections, echoes until the deadline, prints the count. */
+async function runClient(port: number): Promise<void> {
+  const message = "x".repeat(SIZE);
+  let counting = false;
+  let count = 0;
+  let stop = false;
+  const sockets: WebSocket[] = [];
+  await Promise.all(
+    Array.from({ length: CONNS }, () =>
+      new Promise<void>((resolve, reject) => {
+        const ws = new WebSocket(`ws://127.0.0.1:${port}/`);
+        sockets.push(ws);
+        ws.onopen = () => resolve();
+        ws.onerror = () => reject(new Error("connect failed"));
+        ws.onmessage = (event) => {
+          if (event.data !== message) throw new Error("bad echo");
+          if (counting) count++;
+          if (!stop) ws.send(message);
+        };
+      })),
+  );
+  for (const ws of sockets) ws.send(message);
+  await new Promise((resolve) => setTimeout(resolve, WARMUP_MS));
+  counting = true;
+  const start = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000));
+  counting = false;
+  const elapsed = (performance.now() - start) / 1000;
+  stop = true;
+  await Promise.all(sockets.map((ws) =>
+    new Promise((resolve) => {
+      ws.onclose = resolve;
+      ws.close();
+    })
+  ));
+  console.log(JSON.stringify({ rate: count / elapsed }));
+}
+
+type Server = { port: number; stop(): Promise<void> };
+
+function startOurs(): Server {
+  const server = serve(async (environ) => {
+    const ws = await upgradeWebSocket(environ);
+    for await (const message of ws) await ws.send(message);
+  }, { hostname: "127.0.0.1", port: 0 });
+  return { port: server.addr.port!, stop: () => server.shutdown() };
+}
+
+function startDeno(): Server {
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    (request) => {
+      const { socket, response } = Deno.upgradeWebSocket(request);
+      socket.onmessage = (event) => socket.send(event.data);
+      return response;
+    },
+  );
+  return { port: server.addr.port, stop: () => server.shutdown() };
+}
+
+async function measure(start: () => Server): Promise<number> {
+  const server = start();
+  try {
+    const client = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        new URL(import.meta.url).pathname,
+        "--role=client",
+        `--port=${server.port}`,
+        `--seconds=${SECONDS}`,
+        `--conns=${CONNS}`,
+        `--size=${SIZE}`,
+      ],
+      stdout: "piped",
+      stderr: "inherit",
+    });
+    const output = await client.output();
+    if (!output.success) throw new Error("client failed");
+    return JSON.parse(new TextDecoder().decode(output.stdout)).rate;
+  } finally {
+    await server.stop();
+  }
+}
+
+const engines: Record<string, () => Server> = {
+  "syncless serve + upgradeWebSocket": startOurs,
+  "Deno.serve + Deno.upgradeWebSocket": startDeno,
+};
+const results: Record<string, number[]> = {};
+for (let rep = 0; rep < REPS; rep++) {
+  // Alternate the order so neither engine always runs first.
+  const names = Object.keys(engines);
+  if (rep % 2 === 1) names.reverse();
+  for (const name of names) {
+    const rate = await measure(engines[name]);
+    (results[name] ??= []).push(rate);
+    console.log(`rep ${rep + 1} ${name}: ${Math.round(rate)} msg/s`);
+  }
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2
+    ? s[s.length >> 1]
+    : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const [ours, deno] = Object.keys(engines).map((name) => median(results[name]));
+console.log(
+  `\n${CONNS} connections, ${SIZE}-byte text, ${SECONDS} s x ${REPS} reps (medians)`,
+);
+console.log(`| server | messages/s |\n| --- | ---: |`);
+for (const name of Object.keys(engines)) {
+  console.log(`| ${name} | ${Math.round(median(results[name]))} |`);
+}
+console.log(`ratio ours / Deno.serve: ${(ours / deno).toFixed(2)}x`);

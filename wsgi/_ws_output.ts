@@ -1,0 +1,67 @@
+// The write side of a WebSocket: whole frames written straight to the
+// connection, one after another. A sender that gives up waiting (kill,
+// timeout scope) does not tear its frame: the write goes on, and the frames
+// queued after it follow, so the stream stays well-formed.
+
+import { waitFor } from "../coio/mod.ts";
+import { toSocketError } from "./_ws_input.ts";
+
+/** Writes frames to `conn` in the order they are given. */
+export class WebSocketOutput {
+  #conn: Deno.Conn;
+  // The last write queued while any is in flight, and how many are.
+  #tail: Promise<void> | undefined = undefined;
+  #pending = 0;
+  #error: unknown = undefined;
+
+  constructor(conn: Deno.Conn) {
+    this.#conn = conn;
+  }
+
+  /**
+   * Queues `frame` and waits until it is handed to the socket (a coio wait:
+   * cancellable, but the frame is written whole all the same).
+   * @throws {SocketError} when the connection fails (then every later write too).
+   */
+  write(frame: Uint8Array): Promise<void> {
+    if (this.#error !== undefined) return Promise.reject(this.#error);
+    const previous = this.#tail;
+    this.#pending++;
+    const done = previous === undefined
+      ? this.#writeAll(frame)
+      : this.#writeAfter(previous, frame);
+    this.#tail = done;
+    return waitFor(done);
+  }
+
+  /** Resolves once every queued frame is written (or failed). */
+  async drained(): Promise<void> {
+    const tail = this.#tail;
+    if (tail !== undefined) await waitFor(tail.catch(() => {}));
+  }
+
+  async #writeAfter(previous: Promise<void>, frame: Uint8Array): Promise<void> {
+    try {
+      await previous;
+    } catch {
+      // Its error is kept in #error; this write fails with it below.
+    }
+    return this.#writeAll(frame);
+  }
+
+  async #writeAll(frame: Uint8Array): Promise<void> {
+    try {
+      if (this.#error !== undefined) throw this.#error;
+      const conn = this.#conn;
+      let written = await conn.write(frame);
+      while (written < frame.length) {
+        written += await conn.write(frame.subarray(written));
+      }
+    } catch (error) {
+      this.#error ??= toSocketError(error) ?? error;
+      throw this.#error;
+    } finally {
+      if (--this.#pending === 0) this.#tail = undefined;
+    }
+  }
+}
