@@ -6,7 +6,7 @@ import {
   CONNECTION,
   CONTENT_LENGTH,
   EXPECT,
-  FieldName,
+  type FieldName,
   fieldName,
   HOST as HOST_FIELD,
   TRANSFER_ENCODING,

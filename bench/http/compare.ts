@@ -48,31 +48,43 @@ const allServers: Server[] = workersMode
   ? [
     {
       name: "serve() workers: 1",
-      command: (port) => [deno, "run", "-A", `${here}hello_syncless.ts`, `${port}`, "1"],
+      command: (
+        port,
+      ) => [deno, "run", "-A", `${here}hello_syncless.ts`, `${port}`, "1"],
     },
     {
       name: "serve() workers: 2",
-      command: (port) => [deno, "run", "-A", `${here}hello_syncless.ts`, `${port}`, "2"],
+      command: (
+        port,
+      ) => [deno, "run", "-A", `${here}hello_syncless.ts`, `${port}`, "2"],
     },
   ]
   : [
     {
       name: "syncless serve()",
-      command: (port) => [deno, "run", "-A", `${here}hello_syncless.ts`, `${port}`],
+      command: (
+        port,
+      ) => [deno, "run", "-A", `${here}hello_syncless.ts`, `${port}`],
     },
     {
       name: "Deno.serve",
-      command: (port) => [deno, "run", "-A", `${here}hello_deno_serve.ts`, `${port}`],
+      command: (
+        port,
+      ) => [deno, "run", "-A", `${here}hello_deno_serve.ts`, `${port}`],
     },
     ...(hasCommand("node")
       ? [{
         name: "node:http (Node.js)",
-        command: (port: number) => ["node", `${here}hello_node_http.mjs`, `${port}`],
+        command: (
+          port: number,
+        ) => ["node", `${here}hello_node_http.mjs`, `${port}`],
       }]
       : []),
     {
       name: "node:http (Deno)",
-      command: (port) => [deno, "run", "-A", `${here}hello_node_http.mjs`, `${port}`],
+      command: (
+        port,
+      ) => [deno, "run", "-A", `${here}hello_node_http.mjs`, `${port}`],
     },
     {
       name: "raw Deno.listen loop",
@@ -102,7 +114,11 @@ async function waitForPort(port: number): Promise<void> {
   throw new Error(`server on ${port} did not start`);
 }
 
-async function wrk(port: number, seconds: number, pipelined: boolean): Promise<number> {
+async function wrk(
+  port: number,
+  seconds: number,
+  pipelined: boolean,
+): Promise<number> {
   const wrkArgs = [`-t${threads}`, `-c${connections}`, `-d${seconds}s`];
   if (pipelined) wrkArgs.push("-s", `${here}pipeline.lua`);
   wrkArgs.push(`http://127.0.0.1:${port}/`);
@@ -120,7 +136,9 @@ async function wrk(port: number, seconds: number, pipelined: boolean): Promise<n
   return Number(match[1]);
 }
 
-async function measure(server: Server): Promise<{ keepAlive: number; pipelined: number }> {
+async function measure(
+  server: Server,
+): Promise<{ keepAlive: number; pipelined: number }> {
   const port = freePort();
   const [cmd, ...cmdArgs] = server.command(port);
   const child = new Deno.Command(cmd, {
@@ -143,7 +161,9 @@ async function measure(server: Server): Promise<{ keepAlive: number; pipelined: 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  return sorted.length % 2 === 1
+    ? sorted[mid]
+    : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 if (!hasCommand("wrk")) {
@@ -152,8 +172,11 @@ if (!hasCommand("wrk")) {
 }
 
 const samples = new Map<string, { keepAlive: number[]; pipelined: number[] }>();
-for (const server of servers) samples.set(server.name, { keepAlive: [], pipelined: [] });
-const load = () => Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
+for (const server of servers) {
+  samples.set(server.name, { keepAlive: [], pipelined: [] });
+}
+const load = () =>
+  Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
 console.log(
   `wrk -t${threads} -c${connections} -d${duration}s, pipelined depth ${depth}, ${rounds} rounds; load ${load()}`,
 );
@@ -172,11 +195,16 @@ for (let round = 1; round <= rounds; round++) {
 
 const medians = new Map<string, { keepAlive: number; pipelined: number }>();
 for (const [name, s] of samples) {
-  medians.set(name, { keepAlive: median(s.keepAlive), pipelined: median(s.pipelined) });
+  medians.set(name, {
+    keepAlive: median(s.keepAlive),
+    pipelined: median(s.pipelined),
+  });
 }
 const ours = medians.get(servers[0].name)!;
 console.log(`\nmedians (ratio = ${servers[0].name} / other), load ${load()}`);
-console.log("| server | keep-alive rps | pipelined rps | keep-alive ratio | pipelined ratio |");
+console.log(
+  "| server | keep-alive rps | pipelined rps | keep-alive ratio | pipelined ratio |",
+);
 console.log("| --- | ---: | ---: | ---: | ---: |");
 for (const [name, m] of medians) {
   console.log(
@@ -190,7 +218,8 @@ Deno.writeTextFileSync(
   JSON.stringify(
     {
       date: new Date().toISOString(),
-      command: `deno run -A bench/http/compare.ts ${Deno.args.join(" ")}`.trim(),
+      command: `deno run -A bench/http/compare.ts ${Deno.args.join(" ")}`
+        .trim(),
       wrk: { threads, connections, duration, depth },
       load: load(),
       samples: Object.fromEntries(samples),

@@ -15,15 +15,23 @@ async function serveConn(conn: Deno.Conn): Promise<void> {
       const n = await conn.read(buffer);
       if (n === null) break;
       let requests = 0;
-      for (let i = buffer.indexOf(10); i !== -1 && i < n; i = buffer.indexOf(10, i + 1)) {
+      for (
+        let i = buffer.indexOf(10);
+        i !== -1 && i < n;
+        i = buffer.indexOf(10, i + 1)
+      ) {
         if (buffer[i + 1] === 13 && buffer[i + 2] === 10) requests++;
       }
       if (requests === 1) {
         await conn.write(response);
       } else if (requests > 1) {
         const out = new Uint8Array(response.length * requests);
-        for (let k = 0; k < requests; k++) out.set(response, k * response.length);
-        for (let off = 0; off < out.length;) off += await conn.write(out.subarray(off));
+        for (let k = 0; k < requests; k++) {
+          out.set(response, k * response.length);
+        }
+        for (let off = 0; off < out.length;) {
+          off += await conn.write(out.subarray(off));
+        }
       }
     }
   } catch {

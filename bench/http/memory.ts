@@ -31,7 +31,9 @@ function rss(pid: number): number {
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
 }
 
-const request = new TextEncoder().encode("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+const request = new TextEncoder().encode(
+  "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+);
 
 /** Connects, sends one request and reads its (small) response; the connection stays open. */
 async function openIdle(port: number): Promise<Deno.Conn> {
@@ -91,7 +93,9 @@ for (let round = 1; round <= rounds; round++) {
     (results.get(server.name) ?? results.set(server.name, []).get(server.name)!)
       .push(perConnection);
     console.log(
-      `round ${round} ${server.name.padEnd(18)} ${(perConnection / 1024).toFixed(1)} KiB per idle connection`,
+      `round ${round} ${server.name.padEnd(18)} ${
+        (perConnection / 1024).toFixed(1)
+      } KiB per idle connection`,
     );
   }
 }

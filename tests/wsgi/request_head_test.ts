@@ -4,7 +4,7 @@ import {
   findHeadEnd,
   type HeadLimits,
   parseRequestHead,
-  RequestHead,
+  type RequestHead,
   resumeScanAt,
   skipEmptyLines,
 } from "../../wsgi/_request_head.ts";
