@@ -160,7 +160,10 @@ function pause(): void {
 function unpause(): void {
   paused = false;
   sliceStart = performance.now();
+  // A tasklet still running (flooded, or resumed by I/O meanwhile) goes on
+  // the usual way: when it parks, or when the watchdog finds it blocked.
   if (holder === undefined) goOn();
+  else armWatchdog();
 }
 
 // A tasklet that awaits something other than a coio wait (a plain promise, a

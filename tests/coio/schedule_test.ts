@@ -2,10 +2,12 @@
 // killing a scheduled tasklet, I/O-woken tasklets going first, and timers and
 // I/O not starving while tasklets spin through schedule().
 import assert from "node:assert/strict";
+import { setImmediate } from "node:timers";
 import {
   current,
   schedule,
   spawn,
+  type Tasklet,
   TaskletExit,
   waitFor,
 } from "../../coio/mod.ts";
@@ -173,4 +175,61 @@ Deno.test("schedule: timers and I/O are not starved while two tasklets spin", as
   assert.ok(slept < 200, `a 5 ms timer took ${slept} ms`);
   assert.ok(statted < 200, `a stat() took ${statted} ms`);
   assert.ok(turns < 20_000_000, "the spinners stopped because the timer fired");
+});
+
+Deno.test("schedule: a tasklet awaiting a foreign promise does not hold up the others", async () => {
+  const log: string[] = [];
+  let release = () => {};
+  const gate = new Promise<void>((resolve) => release = resolve);
+  const blocked = spawn(async () => {
+    log.push("A waits");
+    await gate; // not a coio wait
+    log.push("A goes on");
+  });
+  const others = ["B", "C"].map((name) =>
+    spawn(async () => {
+      log.push(name);
+      await schedule();
+      log.push(`${name} again`);
+    })
+  );
+  for (const t of others) await t.join();
+  assert.deepEqual(log, ["A waits", "B", "C", "B again", "C again"]);
+  release();
+  await blocked.join();
+  assert.equal(log.at(-1), "A goes on");
+});
+
+Deno.test("schedule: a thousand tasklets blocked on foreign promises all start in one round", async () => {
+  let started = 0;
+  let release = () => {};
+  const gate = new Promise<void>((resolve) => release = resolve);
+  const tasklets = Array.from({ length: 1000 }, () =>
+    spawn(async () => {
+      started++;
+      await gate;
+    }));
+  await schedule();
+  assert.equal(started, 1000);
+  release();
+  for (const t of tasklets) await t.join();
+});
+
+Deno.test("schedule: a long round lets the event loop turn before it ends", async () => {
+  const total = 50_000;
+  let ran = 0;
+  let ranWhenTurned = -1;
+  setImmediate(() => ranWhenTurned = ran);
+  const tasklets: Tasklet<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    tasklets.push(spawn(() => {
+      ran++;
+    }));
+  }
+  for (const t of tasklets) await t.join();
+  assert.equal(ran, total);
+  assert.ok(
+    ranWhenTurned >= 0 && ranWhenTurned < total,
+    `the event loop turned after ${ranWhenTurned} of ${total}`,
+  );
 });
