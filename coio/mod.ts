@@ -23,7 +23,7 @@ export * from "./task_group.ts";
 export * from "./current.ts";
 export * from "./schedule.ts";
 export * from "./sleep.ts";
-export { TimeoutScope, withTimeout } from "./with_timeout.ts";
+export { type TimeoutScope, withTimeout } from "./with_timeout.ts";
 export * from "./move_on_after.ts";
 export * from "./run_with_timeout.ts";
 export * from "./wait_for.ts";

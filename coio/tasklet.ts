@@ -57,6 +57,7 @@ const HAS_PENDING = 16;
 
 /** Told of a tasklet's end before its joiners are (a TaskGroup). */
 export interface TaskletObserver {
+  /** Called once with how the tasklet ended: its result, or its error. */
   _memberDone(tasklet: Tasklet<unknown>, failed: boolean, value: unknown): void;
 }
 

@@ -20,24 +20,37 @@ import { currentStore, runInStore } from "./tasklet.ts";
  * });
  * ```
  */
-export class TimeoutScope extends CancelScope implements TimerEntry {
-  /** @internal */
+export interface TimeoutScope {
+  /** Removes the deadline: the block may now take as long as it needs. */
+  cancel(): void;
+  /**
+   * Restarts the deadline: the block expires `ms` milliseconds from now
+   * (`0`: at once, `Infinity`: never). A no-op once the block has expired
+   * or ended.
+   *
+   * @throws {RangeError} when `ms` is negative or NaN.
+   */
+  change(ms: number): void;
+  /** True once the deadline has passed. */
+  readonly expired: boolean;
+  /**
+   * Aborted, with the block's `TimeoutError` as its reason, when the
+   * deadline passes: hand it to foreign APIs used inside the block.
+   */
+  readonly signal: AbortSignal;
+}
+
+// The scope behind a TimeoutScope: a cancel scope of the tasklet that is also
+// an entry of the timer queue.
+class Deadline extends CancelScope implements TimerEntry, TimeoutScope {
   deadline = 0;
-  /** @internal */
   heapIndex = -1;
   #exited = false;
 
-  /** Removes the deadline: the block may now take as long as it needs. */
   cancel(): void {
     removeTimer(this);
   }
 
-  /**
-   * Restarts the deadline: the block expires `ms` milliseconds from now
-   * (`0`: at once). A no-op once the block has expired or ended.
-   *
-   * @throws {RangeError} when `ms` is negative or NaN.
-   */
   change(ms: number): void {
     checkTimeout(ms);
     if (this.cancelledWith !== undefined || this.#exited) return;
@@ -51,20 +64,19 @@ export class TimeoutScope extends CancelScope implements TimerEntry {
     }
   }
 
-  /** True once the deadline has passed. */
   get expired(): boolean {
     return this.cancelledWith !== undefined;
   }
 
-  /** @internal Timer entry point: cancels every wait inside the block. */
+  /** Timer entry point: cancels every wait inside the block. */
   fire(): void {
     const error = new TimeoutError();
     this._markCancelled(error);
     this.tasklet._cancelScope(this, error);
   }
 
-  /** @internal The block has ended: the deadline no longer matters. */
-  _exit(): void {
+  /** The block has ended: the deadline no longer matters. */
+  exit(): void {
     this.#exited = true;
     removeTimer(this);
   }
@@ -89,7 +101,7 @@ export async function runInTimeoutScope<T>(
   const store = currentStore();
   const parent = store instanceof CancelScope ? store : undefined;
   const tasklet = parent?.tasklet ?? (store as CancelScope["tasklet"]);
-  const scope = new TimeoutScope(tasklet, parent);
+  const scope = new Deadline(tasklet, parent);
   scope.change(ms);
   try {
     return await runInStore(scope, () => fn(scope));
@@ -97,7 +109,7 @@ export async function runInTimeoutScope<T>(
     if (error !== scope.cancelledWith || !swallow) throw error;
     return undefined;
   } finally {
-    scope._exit();
+    scope.exit();
   }
 }
 
