@@ -255,6 +255,12 @@ export class RawWebSocket {
     }
   }
 
+  /** Reads exactly `n` bytes (fewer at EOF). */
+  async readBytes(n: number): Promise<Uint8Array> {
+    await this.#need(n);
+    return this.#take(Math.min(n, this.#buffer.length)).slice();
+  }
+
   /** Reads one frame; `null` at EOF (or a reset). */
   async readFrame(): Promise<Frame | null> {
     if (!await this.#need(2)) return null;
