@@ -3,6 +3,7 @@
 // python-only testRunInterruptedSleep as tasklet.wake().
 import assert from "node:assert/strict";
 import {
+  Channel,
   current,
   schedule,
   sleep,
@@ -35,21 +36,23 @@ Deno.test("sleep: sleep(-42) returns at once, no error, no timer (testNegativeSl
   assert.equal(pendingTimerCount(), 0);
 });
 
-Deno.test("sleep: another tasklet sleeps while main waits for it (testOtherTaskletSleep)", async () => {
+Deno.test("sleep: another tasklet sleeps, then sends to main (testOtherTaskletSleep)", async () => {
   const log: string[] = [];
+  // Sender preferred: the sender goes on (and ends) before main resumes.
+  const channel = new Channel<string>({ preference: 1 });
   const sleeper = spawn(async () => {
     log.push("sleeping");
     await sleep(20);
     log.push("slept");
-    return "sent";
+    await channel.send("woke");
   });
   await schedule();
   assert.deepEqual(log, ["sleeping"]);
-  assert.equal(sleeper.alive, true);
+  assert.equal(sleeper.alive, true, "blocked in its sleep");
   assert.equal(pendingTimerCount(), 1);
-  assert.equal(await sleeper.join(), "sent");
+  assert.equal(await channel.receive(), "woke");
   assert.deepEqual(log, ["sleeping", "slept"]);
-  assert.equal(sleeper.alive, false);
+  assert.equal(sleeper.alive, false, "the preferred sender already ended");
   assert.equal(pendingTimerCount(), 0);
 });
 
