@@ -6,6 +6,7 @@ import { setImmediate } from "node:timers";
 import {
   current,
   schedule,
+  sleep,
   spawn,
   type Tasklet,
   TaskletExit,
@@ -161,18 +162,22 @@ Deno.test("schedule: timers and I/O are not starved while two tasklets spin", as
   const b = spawn(spinner);
   const sleeper = spawn(async () => {
     const start = performance.now();
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await sleep(5);
     const slept = performance.now() - start;
+    const timerStart = performance.now();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const timed = performance.now() - timerStart;
     const statStart = performance.now();
     await waitFor(Deno.stat("."));
-    return [slept, performance.now() - statStart];
+    return [slept, timed, performance.now() - statStart];
   });
-  const [slept, statted] = await sleeper.join();
+  const [slept, timed, statted] = await sleeper.join();
   spinning = false;
   await a.join();
   await b.join();
   assert.ok(turns > 0, "the spinners ran");
-  assert.ok(slept < 200, `a 5 ms timer took ${slept} ms`);
+  assert.ok(slept < 200, `sleep(5) took ${slept} ms`);
+  assert.ok(timed < 200, `a 5 ms setTimeout took ${timed} ms`);
   assert.ok(statted < 200, `a stat() took ${statted} ms`);
   assert.ok(turns < 20_000_000, "the spinners stopped because the timer fired");
 });
