@@ -2,7 +2,7 @@ import { checkpointHook } from "./_checkpoint.ts";
 
 /** An entry of the timer queue: a deadline and what to do when it passes. */
 export interface TimerEntry {
-  /** `performance.now()` time at which `fire` runs. */
+  /** `performance.now()` time (whole ms) at or after which `fire` runs. */
   deadline: number;
   /**
    * Where the entry is queued: -1 when it is not scheduled (the initial
@@ -33,7 +33,9 @@ let armedFor = Infinity;
 /** Schedules `entry.fire()` to run after `ms` milliseconds. */
 export function addTimer(entry: TimerEntry, ms: number): void {
   if (entry.heapIndex !== -1) removeTimer(entry);
-  const deadline = performance.now() + ms;
+  // Whole milliseconds, rounded up: a small integer needs no heap box, and
+  // the runtime timer has millisecond resolution anyway.
+  const deadline = Math.ceil(performance.now() + ms);
   entry.deadline = deadline;
   if (deadline >= laneLast) {
     laneLast = deadline;

@@ -16,6 +16,13 @@ export interface WaitOptions {
   timeout?: number | null;
 }
 
+// Waiter flags.
+const SETTLED = 1;
+const WAKEABLE = 2;
+// Settled by resumeLater/failLater: it continues from the run queue.
+const LATER = 4;
+const LATER_FAILS = 8;
+
 /**
  * One suspended wait of one tasklet: the settle functions of the promise it
  * awaits, and the bookkeeping that lets kill, raise, timeout scopes, signals
@@ -27,17 +34,13 @@ export class Waiter<T = unknown> implements TimerEntry {
   next: Waiter | undefined = undefined;
   deadline = 0;
   heapIndex = -1;
-  settled = false;
   /** Free slot for the primitive that parks the wait (e.g. a sent value). */
   value: unknown = undefined;
   /** Undoes the primitive's registration when the wait is cancelled. */
   onCancel: (() => void) | undefined = undefined;
-  /** A sleep: its timer and `tasklet.wake()` complete it instead of failing it. */
-  wakeable = false;
+  // Every waiting tasklet holds one: few fields, flags in one number.
+  #flags = 0;
   #signal: AbortSignal | undefined = undefined;
-  #onAbort: (() => void) | undefined = undefined;
-  // Set by resumeLater (1) / failLater (2): settled, continues from the run queue.
-  #later: 0 | 1 | 2 = 0;
 
   // Typed loosely so that a Waiter<T> can be linked where a Waiter<unknown> is.
   #resolve: (value: unknown) => void;
@@ -53,9 +56,23 @@ export class Waiter<T = unknown> implements TimerEntry {
     this.#reject = reject;
   }
 
+  /** True once the wait has completed, failed or been cancelled. */
+  get settled(): boolean {
+    return (this.#flags & SETTLED) !== 0;
+  }
+
+  /** A sleep: its timer and `tasklet.wake()` complete it instead of failing it. */
+  get wakeable(): boolean {
+    return (this.#flags & WAKEABLE) !== 0;
+  }
+
+  set wakeable(wakeable: boolean) {
+    this.#flags = wakeable ? this.#flags | WAKEABLE : this.#flags & ~WAKEABLE;
+  }
+
   /** Completes the wait with `value`; false if it had already settled. */
   resume(value: T): boolean {
-    if (this.settled) return false;
+    if ((this.#flags & SETTLED) !== 0) return false;
     this.#finish();
     nowRunning(this.tasklet);
     this.#resolve(value);
@@ -64,7 +81,7 @@ export class Waiter<T = unknown> implements TimerEntry {
 
   /** Fails the wait with `error`; false if it had already settled. */
   fail(error: unknown): boolean {
-    if (this.settled) return false;
+    if ((this.#flags & SETTLED) !== 0) return false;
     this.#finish();
     nowRunning(this.tasklet);
     this.#reject(error);
@@ -77,64 +94,70 @@ export class Waiter<T = unknown> implements TimerEntry {
    * it had already settled.
    */
   resumeLater(value: T): boolean {
-    if (this.settled) return false;
+    if ((this.#flags & SETTLED) !== 0) return false;
     this.#finish();
     this.value = value;
-    this.#later = 1;
+    this.#flags |= LATER;
     enqueue(this);
     return true;
   }
 
   /** Like {@linkcode resumeLater}, but the wait rejects with `error`. */
   failLater(error: unknown): boolean {
-    if (this.settled) return false;
+    if ((this.#flags & SETTLED) !== 0) return false;
     this.#finish();
     this.value = error;
-    this.#later = 2;
+    this.#flags |= LATER | LATER_FAILS;
     enqueue(this);
     return true;
   }
 
   /** Unregisters the wait from its primitive, then fails it with `error`. */
   cancel(error: unknown): boolean {
-    if (this.settled) return false;
+    if ((this.#flags & SETTLED) !== 0) return false;
     this.onCancel?.();
     return this.fail(error);
   }
 
   /** Run-queue entry point: a parked `schedule()` resumes. */
   _run(): void {
-    if (this.#later === 0) {
+    const flags = this.#flags;
+    if ((flags & LATER) === 0) {
       this.resume(undefined as T);
       return;
     }
     const value = this.value;
-    const failed = this.#later === 2;
     this.value = undefined;
-    this.#later = 0;
+    this.#flags = flags & ~(LATER | LATER_FAILS);
     nowRunning(this.tasklet);
-    if (failed) this.#reject(value);
+    if ((flags & LATER_FAILS) !== 0) this.#reject(value);
     else this.#resolve(value);
   }
 
   /** Timer entry point. */
   fire(): void {
-    if (this.wakeable) this.resume(undefined as T);
+    if ((this.#flags & WAKEABLE) !== 0) this.resume(undefined as T);
     else this.cancel(new TimeoutError());
   }
 
   /** Cancels the wait when `signal` aborts. */
   listen(signal: AbortSignal): void {
     this.#signal = signal;
-    this.#onAbort = () => this.cancel(signal.reason);
-    signal.addEventListener("abort", this.#onAbort, { once: true });
+    // The waiter is its own listener (handleEvent): no closure per wait.
+    signal.addEventListener("abort", this, { once: true });
+  }
+
+  /** @internal The abort listener (see `listen`). */
+  handleEvent(): void {
+    const signal = this.#signal;
+    if (signal !== undefined) this.cancel(signal.reason);
   }
 
   #finish(): void {
-    this.settled = true;
+    this.#flags |= SETTLED;
     if (this.heapIndex !== -1) removeTimer(this);
     if (this.#signal !== undefined) {
-      this.#signal.removeEventListener("abort", this.#onAbort!);
+      this.#signal.removeEventListener("abort", this);
       this.#signal = undefined;
     }
     this.tasklet._removeWaiter(this);
