@@ -210,6 +210,18 @@ class ZlibJob {
       stream.flush(zlib.constants.Z_SYNC_FLUSH, () => {
         const done = this.#resolve;
         if (done === undefined) return;
+        // A data error may be recorded before its "error" event is emitted.
+        const failure = stream.errored ??
+          (stream.destroyed ? new Error("closed") : null);
+        if (failure) {
+          this.#fail(
+            new WebSocketProtocolError(
+              CLOSE_INVALID_DATA,
+              `bad compressed data: ${failure.message}`,
+            ),
+          );
+          return;
+        }
         this.#resolve = this.#reject = undefined;
         const out = this.#out;
         this.#out = [];

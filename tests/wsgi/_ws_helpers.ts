@@ -17,6 +17,8 @@ export interface Ended {
   closeCode: number | undefined;
   closeReason: string;
   received: (string | Uint8Array)[];
+  /** The extensions the server agreed to. */
+  extensions: string;
 }
 
 /**
@@ -54,6 +56,7 @@ export function echoServer(
         closeCode: ws.closeCode,
         closeReason: ws.closeReason,
         received,
+        extensions: ws.extensions,
       };
       const waiter = waiting.shift();
       if (waiter) waiter(entry);

@@ -346,3 +346,67 @@ Deno.test("frames sent right behind the handshake are not lost", async () => {
   assert.deepEqual((await next()).received, ["early"]);
   await server.shutdown();
 });
+
+Deno.test("permessage-deflate on the wire: our frames are compressed (RSV1), bad data fails with 1007", async () => {
+  const { deflateRawSync, inflateRawSync, constants } = await import(
+    "node:zlib"
+  );
+  const tail = new Uint8Array([0, 0, 0xff, 0xff]);
+  const compress = (text: string) => {
+    const out = deflateRawSync(utf8(text), {
+      finishFlush: constants.Z_SYNC_FLUSH,
+    });
+    return new Uint8Array(out.subarray(0, out.length - 4));
+  };
+  const inflate = (payload: Uint8Array) => {
+    const joined = new Uint8Array(payload.length + 4);
+    joined.set(payload);
+    joined.set(tail, payload.length);
+    return new TextDecoder().decode(
+      inflateRawSync(joined, { finishFlush: constants.Z_SYNC_FLUSH }),
+    );
+  };
+  const { server, port, next } = echoServer();
+  const offer =
+    "Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover; client_no_context_takeover";
+  const { ws } = await RawWebSocket.open(port, [offer]);
+  try {
+    const message = "compress me ".repeat(100);
+    await ws.send(clientFrame(TEXT, compress(message), { rsv: 0x40 }));
+    let frame = await ws.readFrame();
+    assert.equal(frame?.rsv, 0x40);
+    assert.ok(frame!.payload.length < message.length / 4);
+    assert.equal(inflate(frame!.payload), message);
+    // Uncompressed messages are fine too; the server may answer either way.
+    await ws.send(clientFrame(TEXT, "plain"));
+    frame = await ws.readFrame();
+    assert.equal(frame?.rsv ? inflate(frame.payload) : text(frame), "plain");
+    // A compressed message in two fragments (RSV1 on the first only).
+    const both = compress("two fragments");
+    await ws.send(
+      clientFrame(TEXT, both.subarray(0, 5), { rsv: 0x40, fin: false }),
+    );
+    await ws.send(clientFrame(CONT, both.subarray(5)));
+    frame = await ws.readFrame();
+    assert.equal(inflate(frame!.payload), "two fragments");
+    // RSV1 on a continuation frame is a protocol error.
+    await ws.send(clientFrame(TEXT, compress("a"), { rsv: 0x40, fin: false }));
+    await ws.send(clientFrame(CONT, compress("b"), { rsv: 0x40 }));
+    assert.equal((await ws.readClose()).code, 1002);
+  } finally {
+    ws.close();
+  }
+  assert.equal((await next()).closeCode, 1002);
+
+  const bad = (await RawWebSocket.open(port, [offer])).ws;
+  try {
+    await bad.send(
+      clientFrame(TEXT, new Uint8Array([0xff, 0xff, 0xff]), { rsv: 0x40 }),
+    );
+    assert.equal((await bad.readClose()).code, 1007);
+  } finally {
+    bad.close();
+  }
+  assert.equal((await next()).closeCode, 1007);
+  await server.shutdown();
+});
