@@ -225,7 +225,11 @@ class ZlibJob {
         this.#resolve = this.#reject = undefined;
         const out = this.#out;
         this.#out = [];
-        done(out.length === 1 ? out[0] : concat(out, this.#size));
+        // A plain Uint8Array, not zlib's Buffer subclass.
+        const data = out.length === 1
+          ? new Uint8Array(out[0].buffer, out[0].byteOffset, out[0].length)
+          : concat(out, this.#size);
+        done(data);
       });
     });
   }
