@@ -20,6 +20,13 @@ interface AsyncContextApi {
 
 const KEY = Symbol("syncless.currentStore");
 
+/**
+ * The key under which a context holds the current store. A store that holds
+ * itself under this key (a tasklet does) serves as its own context when no
+ * other AsyncLocalStorage value is around: no allocation per start.
+ */
+export const CONTEXT_KEY: typeof KEY = KEY;
+
 type Context = { [KEY]?: unknown } | undefined | null;
 
 function findCore(): AsyncContextApi | undefined {
@@ -71,12 +78,19 @@ export function runWithStore<A, R>(
 ): R {
   if (core === undefined) return fallback.run(store, fn, arg);
   const previous = core.getAsyncContext() as Context;
-  core.setAsyncContext(
+  let context: unknown;
+  if (
     previous === undefined || previous === null ||
-      previous instanceof StoreContext
-      ? new StoreContext(store)
-      : { __proto__: null, ...previous, [KEY]: store },
-  );
+    previous instanceof StoreContext || previous[KEY] === previous
+  ) {
+    // Nothing but a store of ours around: no other entries to keep.
+    context = (store as Context)?.[KEY] === store
+      ? store
+      : new StoreContext(store);
+  } else {
+    context = { __proto__: null, ...previous, [KEY]: store };
+  }
+  core.setAsyncContext(context);
   try {
     return fn(arg);
   } finally {

@@ -1,5 +1,5 @@
 import { checkpointHook } from "./_checkpoint.ts";
-import { getStore, runWithStore } from "./_context.ts";
+import { CONTEXT_KEY, getStore, runWithStore } from "./_context.ts";
 import { enqueue, nowParked, nowRunning } from "./_runqueue.ts";
 import type { CancelScope } from "./_scope.ts";
 import { suspend, type Waiter } from "./_waiter.ts";
@@ -48,12 +48,14 @@ const QUEUED = 0;
 const RUNNING = 1;
 const DONE = 2;
 const STATE = 3;
-// Killed: every wait from now on throws the TaskletExit kept in #pending.
+// Killed: every wait from now on throws the TaskletExit kept in extra.pending.
 const KILLED = 4;
 // Ended by throwing: #value is the error.
 const FAILED = 8;
-// #pending holds an error for the next wait (a raise, or the kill's exit).
+// extra.pending holds an error for the next wait (a raise, or the kill's exit).
 const HAS_PENDING = 16;
+// Not started yet, and #value is [fn, ...args] rather than fn alone.
+const HAS_ARGS = 32;
 
 /** Told of a tasklet's end before its joiners are (a TaskGroup). */
 export interface TaskletObserver {
@@ -63,6 +65,8 @@ export interface TaskletObserver {
 
 // What few tasklets need, kept out of the hot object to keep it small.
 interface Extra {
+  name: string | undefined;
+  pending: unknown;
   onError: ((error: unknown) => void) | undefined;
   controller: AbortController | undefined;
   spawnSignal: AbortSignal | undefined;
@@ -94,14 +98,17 @@ let aliveCount = 0;
 export class Tasklet<T = unknown> {
   /** A number unique in this process (the main tasklet's is 0). */
   readonly id: number;
+  /**
+   * The tasklet is its own async context (see `_context.ts`).
+   * @ignore
+   */
+  readonly [CONTEXT_KEY]: Tasklet<unknown>;
   // Every tasklet costs memory while it waits, so the fields are few: the
-  // name is made on demand, the state and flags share a number, #value holds
-  // the arguments before the start and the result or error after the end.
-  #name: string | undefined;
+  // state and flags share a number; #value holds the function (with its
+  // arguments, if any) before the start and the result or error after the
+  // end; the name (made on demand) and anything rare live in #extra.
   #flags: number;
-  #fn: ((...args: never[]) => T | PromiseLike<T>) | undefined;
   #value: unknown;
-  #pending: unknown = undefined;
   #joiners: Waiter<unknown> | Waiter<unknown>[] | undefined = undefined;
   #firstWaiter: Waiter | undefined = undefined;
   #lastWaiter: Waiter | undefined = undefined;
@@ -134,14 +141,18 @@ export class Tasklet<T = unknown> {
     options?: SpawnOptions,
   ) {
     this.id = fn === undefined ? 0 : nextId++;
+    this[CONTEXT_KEY] = this;
     if (fn !== undefined) aliveCount++;
-    this.#fn = fn;
-    this.#value = args;
-    this.#flags = fn === undefined ? RUNNING : QUEUED;
-    this.#name = undefined;
+    if (args !== undefined && args.length > 0) {
+      this.#value = [fn, ...args];
+      this.#flags = QUEUED | HAS_ARGS;
+    } else {
+      this.#value = fn;
+      this.#flags = fn === undefined ? RUNNING : QUEUED;
+    }
     if (options === undefined) return;
-    this.#name = options.name;
-    const { onError, signal } = options;
+    const { name, onError, signal } = options;
+    if (name !== undefined) this.#extras().name = name;
     if (onError !== undefined) this.#extras().onError = onError;
     if (signal?.aborted) {
       this.kill();
@@ -155,11 +166,12 @@ export class Tasklet<T = unknown> {
 
   /** A name for logs and debugging; defaults to `tasklet-<id>`. */
   get name(): string {
-    return this.#name ?? (this.id === 0 ? "main" : `tasklet-${this.id}`);
+    return this.#extra?.name ??
+      (this.id === 0 ? "main" : `tasklet-${this.id}`);
   }
 
   set name(name: string) {
-    this.#name = name;
+    this.#extras().name = name;
   }
 
   /** True until the tasklet's function has returned or thrown. */
@@ -172,7 +184,7 @@ export class Tasklet<T = unknown> {
     const extra = this.#extras();
     extra.controller ??= new AbortController();
     if ((this.#flags & KILLED) !== 0 && !extra.controller.signal.aborted) {
-      extra.controller.abort(this.#pending);
+      extra.controller.abort(extra.pending);
     }
     return extra.controller.signal;
   }
@@ -207,11 +219,11 @@ export class Tasklet<T = unknown> {
     if ((flags & STATE) === DONE || (flags & KILLED) !== 0) return;
     const exit = new TaskletExit();
     this.#flags = flags | KILLED | HAS_PENDING;
-    this.#pending = exit;
-    this.#extra?.controller?.abort(exit);
+    const extra = this.#extras();
+    extra.pending = exit;
+    extra.controller?.abort(exit);
     if ((flags & STATE) === QUEUED) {
       // It never ran: end it now; its run-queue entry will find it done.
-      this.#fn = undefined;
       this.#finish(true, exit);
       return;
     }
@@ -232,7 +244,7 @@ export class Tasklet<T = unknown> {
       this.#firstWaiter.cancel(error);
       return;
     }
-    this.#pending = error;
+    this.#extras().pending = error;
     this.#flags = flags | HAS_PENDING;
   }
 
@@ -271,10 +283,11 @@ export class Tasklet<T = unknown> {
   _takePendingError(): unknown {
     const flags = this.#flags;
     if ((flags & HAS_PENDING) === 0) return undefined;
-    const error = this.#pending;
+    const extra = this.#extra!;
+    const error = extra.pending;
     if ((flags & KILLED) === 0) {
       this.#flags = flags & ~HAS_PENDING;
-      this.#pending = undefined;
+      extra.pending = undefined;
     }
     return error;
   }
@@ -317,14 +330,26 @@ export class Tasklet<T = unknown> {
 
   /** Calls the tasklet's function (in its own async context). */
   _start(): void {
-    const fn = this.#fn;
-    if (fn === undefined) return; // killed between _run() and now
-    const args = this.#value as unknown[];
-    this.#fn = undefined;
+    const flags = this.#flags;
+    if ((flags & STATE) !== RUNNING) return;
+    if ((flags & KILLED) !== 0) {
+      // Killed between _run() and now: it never runs.
+      this.#finish(true, this.#extra!.pending);
+      return;
+    }
+    const value = this.#value;
     this.#value = undefined;
     let result: T | PromiseLike<T>;
     try {
-      result = args.length === 0 ? fn() : fn(...args as never[]);
+      if ((flags & HAS_ARGS) === 0) {
+        result = (value as () => T | PromiseLike<T>)();
+      } else {
+        const [fn, ...args] = value as [
+          (...args: unknown[]) => T | PromiseLike<T>,
+          ...unknown[],
+        ];
+        result = fn(...args);
+      }
     } catch (error) {
       this.#finish(true, error);
       return;
@@ -356,14 +381,14 @@ export class Tasklet<T = unknown> {
     if (checkpointHook !== undefined && (this.#flags & STATE) === RUNNING) {
       checkpointHook(this);
     }
-    let flags = (this.#flags & ~STATE) | DONE;
+    let flags = (this.#flags & ~(STATE | HAS_ARGS)) | DONE;
     if (failed) flags |= FAILED;
-    // A killed tasklet keeps its exit (its signal's reason); nothing else.
-    if ((flags & KILLED) === 0) this.#pending = undefined;
     this.#flags = flags & ~HAS_PENDING;
     this.#value = value;
     const extra = this.#extra;
     if (extra !== undefined) {
+      // A killed tasklet keeps its exit (its signal's reason); nothing else.
+      if ((flags & KILLED) === 0) extra.pending = undefined;
       if (extra.onAbort !== undefined) {
         extra.spawnSignal!.removeEventListener("abort", extra.onAbort);
         extra.spawnSignal = extra.onAbort = undefined;
@@ -410,6 +435,8 @@ export class Tasklet<T = unknown> {
 
   #extras(): Extra {
     return this.#extra ??= {
+      name: undefined,
+      pending: undefined,
       onError: undefined,
       controller: undefined,
       spawnSignal: undefined,
