@@ -43,6 +43,18 @@ function collect(): void {
   gc?.();
 }
 
+/**
+ * Median, over the reps, of the ratio `a / b` of two variants measured back
+ * to back in the same rep: less sensitive to a noisy neighbour than the ratio
+ * of the medians.
+ */
+let lastTimes: Record<string, number[]> = {};
+function pairedRatio(a: string, b: string): number {
+  const ta = lastTimes[a];
+  const tb = lastTimes[b];
+  return median(ta.map((t, i) => t / tb[i]));
+}
+
 /** Runs each variant `reps` times, interleaved, and returns median ms. */
 async function compare(
   variants: Record<string, () => Promise<number>>,
@@ -55,6 +67,7 @@ async function compare(
       times[name].push(await variants[name]());
     }
   }
+  lastTimes = times;
   const medians: Record<string, number> = {};
   for (const name in variants) {
     medians[name] = median(times[name]);
@@ -237,6 +250,8 @@ if (only.has("spawn")) {
       (m["bare async"] / m["tasklets"]).toFixed(2)
     }x (target >= 0.5x), tasklets/bare+ALS = ${
       (m["bare async + ALS.run"] / m["tasklets"]).toFixed(2)
+    }x; median of per-rep ratios ${
+      (1 / pairedRatio("tasklets", "bare async")).toFixed(2)
     }x`,
   );
 }
@@ -252,7 +267,9 @@ if (only.has("sleep")) {
   console.log(
     `  tasklets/bare time = ${
       (m["tasklets sleep()"] / m["bare setTimeout"]).toFixed(2)
-    }x (target <= 0.85x)`,
+    }x (target <= 0.85x); median of per-rep ratios ${
+      pairedRatio("tasklets sleep()", "bare setTimeout").toFixed(2)
+    }x`,
   );
 }
 
