@@ -207,6 +207,23 @@ export function suspendFor(ms: number, signal?: AbortSignal): Promise<void> {
   return wait(undefined, signal, ms, true);
 }
 
+/**
+ * A wait that does not wait: rejects at once with a pending cancellation
+ * (kill, raise, an expired enclosing scope, an aborted `signal`), else
+ * resolves. What `sleep(0)` does.
+ */
+export function checkpoint(signal?: AbortSignal): Promise<void> {
+  const store = currentStore();
+  const scope = store instanceof CancelScope ? store : undefined;
+  const tasklet = scope === undefined
+    ? store as Tasklet<unknown>
+    : scope.tasklet;
+  const pending = tasklet._takePendingError() ?? cancelledError(scope);
+  if (pending !== undefined) return Promise.reject(pending);
+  if (signal?.aborted) return Promise.reject(signal.reason);
+  return Promise.resolve();
+}
+
 function wait<T>(
   park: ((waiter: Waiter<T>) => void) | undefined,
   signal: AbortSignal | undefined,

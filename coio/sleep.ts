@@ -1,6 +1,4 @@
-import { cancelledError, CancelScope } from "./_scope.ts";
-import { suspendFor } from "./_waiter.ts";
-import { currentStore } from "./tasklet.ts";
+import { checkpoint, suspendFor } from "./_waiter.ts";
 
 /** Options for {@linkcode sleep}. */
 export interface SleepOptions {
@@ -42,14 +40,5 @@ export function sleep(ms: number, options: SleepOptions = {}): Promise<void> {
   }
   if (ms > 0) return suspendFor(ms, options.signal);
   // A zero sleep does not wait, but it is a checkpoint like any other wait.
-  const store = currentStore();
-  const scope = store instanceof CancelScope ? store : undefined;
-  const tasklet = scope === undefined
-    ? store as Exclude<typeof store, CancelScope>
-    : scope.tasklet;
-  const pending = tasklet._takePendingError() ?? cancelledError(scope);
-  if (pending !== undefined) return Promise.reject(pending);
-  const signal = options.signal;
-  if (signal?.aborted) return Promise.reject(signal.reason);
-  return Promise.resolve();
+  return checkpoint(options.signal);
 }
