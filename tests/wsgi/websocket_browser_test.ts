@@ -31,6 +31,8 @@ Deno.test("headless Chromium: the echo page over our WebSocket, with a screensho
     console.log(`SKIP: ${CHROMIUM} not found (apt-get install chromium)`);
     return;
   }
+  // Only the driver: the browser is Debian's, nothing is downloaded.
+  // deno-lint-ignore no-import-prefix
   const { chromium } = await import("npm:playwright-core@1.56.1");
   const ended = Promise.withResolvers<void>();
   let open = 0;

@@ -2,7 +2,9 @@
 // most of Node's ecosystem uses), with and without permessage-deflate.
 
 import assert from "node:assert/strict";
-import { Buffer } from "node:buffer";
+import type { Buffer } from "node:buffer";
+// An independent, unmodified third-party client is the point of this test.
+// deno-lint-ignore no-import-prefix
 import WebSocket from "npm:ws@8.18.3";
 import { echoServer } from "./_ws_helpers.ts";
 
