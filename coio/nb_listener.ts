@@ -209,6 +209,7 @@ export class NbListener implements AsyncIterable<NbSocket> {
  * @throws {SocketError} `EADDRINUSE` and the like.
  */
 export function listen(options: ListenOptions = {}): NbListener {
+  prepareSignals();
   const {
     hostname = "0.0.0.0",
     port = 0,
@@ -268,5 +269,25 @@ function closeQuietly(resource: { close(): void }): void {
     resource.close();
   } catch {
     // Already closed.
+  }
+}
+
+let signalsPrepared = false;
+
+/**
+ * Deno sets up its signal handling lazily, during its first seconds, and
+ * panics (EMFILE) if a server has run out of descriptors by then: set it up
+ * now, while descriptors are free, by adding and removing a no-op listener.
+ */
+function prepareSignals(): void {
+  if (signalsPrepared) return;
+  signalsPrepared = true;
+  const name = Deno.build.os === "windows" ? "SIGBREAK" : "SIGWINCH";
+  const noop = () => {};
+  try {
+    Deno.addSignalListener(name, noop);
+    Deno.removeSignalListener(name, noop);
+  } catch {
+    // No signals here (a sandbox, a worker): nothing to prepare.
   }
 }
