@@ -6,6 +6,9 @@
 import { waitFor } from "../coio/mod.ts";
 import { toSocketError } from "./_ws_input.ts";
 
+const RESOLVED = Promise.resolve();
+const noop = () => {};
+
 /** Writes frames to `conn` in the order they are given. */
 export class WebSocketOutput {
   #conn: Deno.Conn;
@@ -19,17 +22,23 @@ export class WebSocketOutput {
   }
 
   /**
-   * Queues `frame` and waits until it is handed to the socket (a coio wait:
-   * cancellable, but the frame is written whole all the same).
-   * @throws {SocketError} when the connection fails (then every later write too).
+   * Hands `frame` to the socket. With no write in flight that happens at
+   * once and nothing is waited for; otherwise the caller waits (a coio
+   * wait: cancellable, but the frame is written whole all the same) until
+   * its frame is written, so a peer that stops reading stops the sender.
+   * @throws {SocketError} when the connection failed (then every later write too).
    */
   write(frame: Uint8Array): Promise<void> {
     if (this.#error !== undefined) return Promise.reject(this.#error);
     const previous = this.#tail;
     this.#pending++;
-    const done = previous === undefined
-      ? this.#writeAll(frame)
-      : this.#writeAfter(previous, frame);
+    if (previous === undefined) {
+      const done = this.#writeAll(frame);
+      this.#tail = done;
+      done.catch(noop); // kept in #error for the next write
+      return RESOLVED;
+    }
+    const done = this.#writeAfter(previous, frame);
     this.#tail = done;
     return waitFor(done);
   }

@@ -384,12 +384,7 @@ export class WebSocketConnection
    */
   [Symbol.asyncIterator](): AsyncIterableIterator<WebSocketMessage> {
     const iterator: AsyncIterableIterator<WebSocketMessage> = {
-      next: async () => {
-        const value = await this.receive();
-        return value === null
-          ? { done: true, value: undefined }
-          : { done: false, value };
-      },
+      next: () => this.receive().then(toIteratorResult),
       [Symbol.asyncIterator]: () => iterator,
     };
     return iterator;
@@ -949,6 +944,14 @@ export class WebSocketClosedError extends Error {
     super(message);
     this.name = "WebSocketClosedError";
   }
+}
+
+function toIteratorResult(
+  value: WebSocketMessage | null,
+): IteratorResult<WebSocketMessage> {
+  return value === null
+    ? { done: true, value: undefined }
+    : { done: false, value };
 }
 
 function closedError(): WebSocketClosedError {
