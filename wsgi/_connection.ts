@@ -118,7 +118,8 @@ export class Connection {
   // A head parsed while serving requests concurrently, to be served next.
   #waitingHead: RequestHead | undefined = undefined;
   #onClosed: (connection: Connection) => void;
-  #scanFrom = 0;
+  // Where the search for the end of an incomplete head resumes; -1: none.
+  #scanFrom = -1;
   // The deadline (Date.now() ms) of the current wait for request bytes,
   // enforced by the server's sweeper while #waiting is set.
   #deadline = Infinity;
@@ -231,17 +232,21 @@ export class Connection {
     const first = skipEmptyLines(buf, start, end);
     if (first > start) {
       input.start = start = first;
-      this.#scanFrom = 0;
+      this.#scanFrom = -1;
       if (start === end) return undefined;
     }
-    const headEnd = findHeadEnd(buf, start, end, start + this.#scanFrom);
     const state = this.#state;
-    if (headEnd === -1) {
-      checkIncompleteHead(buf, start, end, state.limits);
-      this.#scanFrom = resumeScanAt(buf, start, end) - start;
-      return undefined;
+    let headEnd = end;
+    if (this.#scanFrom >= 0) {
+      // An earlier try found the head incomplete: find its end first, so
+      // that a head arriving byte by byte is scanned once, not once a byte.
+      headEnd = findHeadEnd(buf, start, end, start + this.#scanFrom);
+      if (headEnd === -1) {
+        checkIncompleteHead(buf, start, end, state.limits);
+        this.#scanFrom = resumeScanAt(buf, start, end) - start;
+        return undefined;
+      }
     }
-    this.#scanFrom = 0;
     const head = parseRequestHead(
       buf,
       start,
@@ -250,7 +255,12 @@ export class Connection {
       state.secure,
       into ?? (this.#reusableHead ??= state.heads.pop() ?? new RequestHead()),
     );
-    input.start = headEnd;
+    if (head === null) {
+      this.#scanFrom = resumeScanAt(buf, start, end) - start;
+      return undefined;
+    }
+    this.#scanFrom = -1;
+    input.start = start + head.length;
     this.idle = false;
     return head;
   }

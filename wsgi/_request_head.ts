@@ -12,6 +12,7 @@ import {
   TRANSFER_ENCODING,
   UPGRADE,
 } from "./_field_names.ts";
+import { internBytes, latin1 } from "./_strings.ts";
 import { HttpError } from "./errors.ts";
 
 /** Limits that bound what a request head may cost the server. */
@@ -115,9 +116,6 @@ export class RequestHead {
 // The last Host value found valid (clients send the same one again and again).
 let lastValidHost = "";
 
-// Field offsets of the head being parsed (name start/end, value start/end).
-let offsets = new Int32Array(4 * 128);
-
 /**
  * Returns where the request line starts after the empty lines that may precede
  * it (RFC 9112 §2.2); a lone CR at the end of the data is left for later.
@@ -220,19 +218,28 @@ function checkRequestLine(
   parseVersion(buf, p + 1, contentEnd);
 }
 
-const asciiDecoder = new TextDecoder("utf-8");
+const METHODS = [
+  "GET",
+  "HEAD",
+  "POST",
+  "PUT",
+  "DELETE",
+  "OPTIONS",
+  "PATCH",
+  "CONNECT",
+  "TRACE",
+];
 
-/** Decodes bytes as latin1 (PEP 3333), one char per byte. */
-export function latin1(buf: Uint8Array, start: number, end: number): string {
-  let s = "";
-  for (let i = start; i < end; i += 8192) {
-    const stop = end - i > 8192 ? i + 8192 : end;
-    s += String.fromCharCode.apply(
-      null,
-      buf.subarray(i, stop) as unknown as number[],
-    );
+/** The method token at `buf[start, end)`, the common ones without a new string. */
+function method(buf: Uint8Array, start: number, end: number): string {
+  const length = end - start;
+  for (const name of METHODS) {
+    if (name.length !== length) continue;
+    let i = 0;
+    while (i < length && name.charCodeAt(i) === buf[start + i]) i++;
+    if (i === length) return name;
   }
-  return s;
+  return latin1(buf, start, end);
 }
 
 function bad(message: string): never {
@@ -240,25 +247,29 @@ function bad(message: string): never {
 }
 
 /**
- * Parses the complete head `buf[start, headEnd)` (as found by
- * {@linkcode findHeadEnd}). `secure` tells whether the connection uses TLS,
- * for the scheme check of absolute-form targets.
+ * Parses the head at the start of `buf[start, end)`: `null` while its blank
+ * line has not arrived (it may be followed by more bytes, e.g. pipelined
+ * requests; `head.length` tells how many it used). `secure` tells whether
+ * the connection uses TLS, for the scheme check of absolute-form targets.
+ * Strings are interned: bytes seen before give the same string again.
  *
- * @throws {HttpError} 400 for malformed input, 413, 414, 421, 431, 501, 505.
+ * @throws {HttpError} 400 for malformed input, 413, 414, 421, 431, 501, 505
+ * (414 and 431 also for an incomplete head that is already too long).
  */
 export function parseRequestHead(
   buf: Uint8Array,
   start: number,
-  headEnd: number,
+  end: number,
   limits: HeadLimits,
   secure: boolean,
   into?: RequestHead,
-): RequestHead {
-  if (headEnd - start > limits.maxHeaderSize) {
-    throw new HttpError(431, "request head too large");
-  }
+): RequestHead | null {
   // --- request-line = method SP request-target SP HTTP-version
   const lineEnd = buf.indexOf(LF, start);
+  if (lineEnd === -1 || lineEnd >= end) {
+    checkIncompleteHead(buf, start, end, limits);
+    return null;
+  }
   const contentEnd = buf[lineEnd - 1] === CR ? lineEnd - 1 : lineEnd;
   if (contentEnd - start > limits.maxRequestLineSize) {
     throw new HttpError(414, "request line too long");
@@ -270,24 +281,44 @@ export function parseRequestHead(
   }
   const methodEnd = p++;
   const targetStart = p;
-  while (TARGET[buf[p]] === 1) p++;
+  let targetHash = 0;
+  for (let c = buf[p]; TARGET[c] === 1; c = buf[++p]) {
+    targetHash = (targetHash * 31 + c) | 0;
+  }
   if (p === targetStart || buf[p] !== SP) bad("malformed request line");
   const targetEnd = p++;
   const minor = parseVersion(buf, p, contentEnd);
 
-  // --- field-line = field-name ":" OWS field-value OWS, until a blank line
-  // The whole head is decoded once; names and values are slices of it.
-  let highBytes = false;
-  let fields = 0;
-  if (offsets.length < limits.maxHeaderCount * 4 + 4) {
-    offsets = new Int32Array(limits.maxHeaderCount * 4 + 4);
+  let head: RequestHead;
+  if (into === undefined) head = new RequestHead();
+  else {
+    head = into;
+    head.reset();
   }
+  head.minor = minor;
+  head.method = method(buf, start, methodEnd);
+  head.target = internBytes(buf, targetStart, targetEnd, targetHash);
+
+  // --- field-line = field-name ":" OWS field-value OWS, until a blank line
+  const maxEnd = start + limits.maxHeaderSize;
+  const list = head.fields;
+  const values = head.values;
+  let count = 0;
+  let hosts = 0;
+  let contentLength: string | undefined;
+  let transferEncoding: string | undefined;
+  let connection: string | undefined;
   p = lineEnd + 1;
   for (;;) {
+    const lf = buf.indexOf(LF, p);
+    if (lf === -1 || lf >= end) {
+      checkIncompleteHead(buf, start, end, limits);
+      return null;
+    }
+    if (lf >= maxEnd) throw new HttpError(431, "request head too large");
     let c = buf[p];
-    if (c === LF) break;
-    if (c === CR) {
-      if (buf[p + 1] !== LF) bad("bare CR in request head");
+    if (lf === p || (c === CR && lf === p + 1)) {
+      p = lf + 1; // the blank line
       break;
     }
     if (c === SP || c === HT) bad("obsolete line folding in request head");
@@ -301,59 +332,33 @@ export function parseRequestHead(
     }
     if (p === nameStart) bad("empty header name");
     const nameEnd = p++;
-    while (buf[p] === SP || buf[p] === HT) p++;
-    const valueStart = p;
-    let valueEnd = p;
-    for (;;) {
-      c = buf[p];
-      if (c === LF) break;
-      if (c === CR) {
-        if (buf[p + 1] !== LF) bad("bare CR in request head");
-        break;
-      }
-      if (FIELD_VALUE[c] !== 1) {
-        bad(c === 0 ? "NUL in header value" : "control character in header");
-      }
-      if (c !== SP && c !== HT) {
-        valueEnd = p + 1;
-        if (c > 0x7f) highBytes = true;
-      }
-      p++;
+    let valueEnd = buf[lf - 1] === CR ? lf - 1 : lf;
+    while (p < valueEnd && (buf[p] === SP || buf[p] === HT)) p++;
+    while (
+      valueEnd > p && (buf[valueEnd - 1] === SP || buf[valueEnd - 1] === HT)
+    ) {
+      valueEnd--;
     }
-    p += c === CR ? 2 : 1;
-    if (fields >= limits.maxHeaderCount * 4) {
+    let hash = 0;
+    for (let i = p; i < valueEnd; i++) {
+      c = buf[i];
+      // field-vchar, SP, HTAB and obs-text; anything else (NUL, CR, DEL...) is refused.
+      if ((c < 0x20 && c !== HT) || c === 0x7f) {
+        bad(
+          c === 0
+            ? "NUL in header value"
+            : c === CR
+            ? "bare CR in request head"
+            : "control character in header",
+        );
+      }
+      hash = (hash * 31 + c) | 0;
+    }
+    if (count >= limits.maxHeaderCount) {
       throw new HttpError(431, "too many header fields");
     }
-    offsets[fields] = nameStart;
-    offsets[fields + 1] = nameEnd;
-    offsets[fields + 2] = valueStart;
-    offsets[fields + 3] = valueEnd;
-    fields += 4;
-  }
-
-  const text = highBytes
-    ? latin1(buf, start, headEnd)
-    : asciiDecoder.decode(buf.subarray(start, headEnd));
-  let head: RequestHead;
-  if (into === undefined) head = new RequestHead();
-  else {
-    head = into;
-    head.reset();
-  }
-  head.length = headEnd - start;
-  head.minor = minor;
-  head.method = text.slice(0, methodEnd - start);
-  head.target = text.slice(targetStart - start, targetEnd - start);
-  const list = head.fields;
-  const values = head.values;
-  let count = 0;
-  let hosts = 0;
-  let contentLength: string | undefined;
-  let transferEncoding: string | undefined;
-  let connection: string | undefined;
-  for (let i = 0; i < fields; i += 4) {
-    const field = fieldName(buf, offsets[i], offsets[i + 1]);
-    const value = text.slice(offsets[i + 2] - start, offsets[i + 3] - start);
+    const field = fieldName(buf, nameStart, nameEnd);
+    const value = internBytes(buf, p, valueEnd, hash);
     list[count] = field;
     values[count++] = value;
     switch (field.kind) {
@@ -385,8 +390,12 @@ export function parseRequestHead(
           : `${transferEncoding}, ${value}`;
         break;
     }
+    p = lf + 1;
   }
-
+  if (p - start > limits.maxHeaderSize) {
+    throw new HttpError(431, "request head too large");
+  }
+  head.length = p - start;
   head.count = count;
 
   // --- Host (RFC 9112 §3.2) and the form of the target (§3.2.1-§3.2.4)

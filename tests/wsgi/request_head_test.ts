@@ -30,7 +30,7 @@ function parse(
   const start = skipEmptyLines(buf, 0, buf.length);
   const end = findHeadEnd(buf, start, buf.length);
   assert.notEqual(end, -1, "head should be complete");
-  return parseRequestHead(buf, start, end, { ...LIMITS, ...limits }, secure);
+  return parseRequestHead(buf, start, end, { ...LIMITS, ...limits }, secure)!;
 }
 
 function status(text: string, limits: Partial<HeadLimits> = {}): number {
@@ -154,7 +154,7 @@ Deno.test("an https target on a plain connection is 421, and the reverse", () =>
   assert.equal(status("GET https://h/ HTTP/1.1\r\nHost: h\r\n\r\n"), 421);
   const buf = bytes("GET https://h/ HTTP/1.1\r\nHost: h\r\n\r\n");
   const head = parseRequestHead(buf, 0, buf.length, LIMITS, true);
-  assert.equal(head.scheme, "https");
+  assert.equal(head?.scheme, "https");
   assert.throws(
     () => {
       const plain = bytes("GET http://h/ HTTP/1.1\r\nHost: h\r\n\r\n");
@@ -382,4 +382,64 @@ Deno.test("checkIncompleteHead: 414 for a long first line, 431 for a long head",
     () => checkIncompleteHead(original, 0, original.length, LIMITS),
     (e) => e instanceof HttpError && e.status === 431,
   );
+});
+
+Deno.test("parseRequestHead: null while incomplete, length when followed by more", () => {
+  const full = "GET /a HTTP/1.1\r\nHost: h\r\nX: y\r\n\r\n";
+  for (let cut = 0; cut < full.length; cut++) {
+    const buf = bytes(full.slice(0, cut));
+    assert.equal(
+      parseRequestHead(buf, 0, buf.length, LIMITS, false),
+      null,
+      `cut ${cut}`,
+    );
+  }
+  const pipelined = bytes(full + "GET /b HTTP/1.1\r\nHost: h\r\n\r\n");
+  const first = parseRequestHead(
+    pipelined,
+    0,
+    pipelined.length,
+    LIMITS,
+    false,
+  )!;
+  assert.equal(first.length, full.length);
+  const second = parseRequestHead(
+    pipelined,
+    full.length,
+    pipelined.length,
+    LIMITS,
+    false,
+  )!;
+  assert.equal(second.target, "/b");
+  // Interned: the same bytes give the same strings.
+  assert.equal(second.values[0], first.values[0]);
+  // An incomplete head that is already too long is refused at once.
+  const long = bytes("GET /" + "a".repeat(200));
+  assert.throws(
+    () =>
+      parseRequestHead(long, 0, long.length, {
+        ...LIMITS,
+        maxRequestLineSize: 100,
+      }, false),
+    (e) => e instanceof HttpError && e.status === 414,
+  );
+  const big = bytes("GET / HTTP/1.1\r\n" + "X: y\r\n".repeat(100));
+  assert.throws(
+    () =>
+      parseRequestHead(
+        big,
+        0,
+        big.length,
+        { ...LIMITS, maxHeaderSize: 200 },
+        false,
+      ),
+    (e) => e instanceof HttpError && e.status === 431,
+  );
+});
+
+Deno.test("parseRequestHead: latin1 values are one char per byte, methods are interned", () => {
+  const head = parse("PATCH / HTTP/1.1\r\nHost: h\r\nX: \xff\xe9\x80\r\n\r\n");
+  assert.equal(head.method, "PATCH");
+  assert.equal(head.values[1], "\xff\xe9\x80");
+  assert.equal(parse("BREW /pot HTTP/1.1\r\nHost: h\r\n\r\n").method, "BREW");
 });
