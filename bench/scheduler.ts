@@ -114,6 +114,40 @@ async function taskletSpawn(): Promise<number> {
   return performance.now() - start;
 }
 
+// The same, but every body first waits for a gate that opens once all of them
+// exist, so that 1 M of them are suspended at the same time.
+let openGate: () => void = () => {};
+let gate: Promise<void> = Promise.resolve();
+function closeGate(): void {
+  gate = new Promise<void>((resolve) => openGate = resolve);
+}
+const gatedBody = async (x: number) => {
+  await gate;
+  return x;
+};
+
+async function bareGated(): Promise<number> {
+  closeGate();
+  const start = performance.now();
+  const promises: Promise<number>[] = [];
+  for (let i = 0; i < SPAWN_N; i++) promises.push(gatedBody(i));
+  openGate();
+  for (const p of promises) await p;
+  return performance.now() - start;
+}
+
+async function taskletGated(): Promise<number> {
+  closeGate();
+  const start = performance.now();
+  const tasklets: Tasklet<number>[] = [];
+  for (let i = 0; i < SPAWN_N; i++) tasklets.push(spawn(gatedBody, i));
+  // Opened once they have all started and wait (a turn of the run queue).
+  await schedule();
+  openGate();
+  for (const t of tasklets) await t.join();
+  return performance.now() - start;
+}
+
 // --- 100k sleeps of 500 ms --------------------------------------------------
 
 const SLEEP_N = 100_000;
@@ -251,6 +285,23 @@ if (only.has("spawn")) {
     }x (target >= 0.5x), tasklets/bare+ALS = ${
       (m["bare async + ALS.run"] / m["tasklets"]).toFixed(2)
     }x; median of per-rep ratios ${
+      (1 / pairedRatio("tasklets", "bare async")).toFixed(2)
+    }x`,
+  );
+}
+
+if (only.has("spawn")) {
+  console.log(
+    `\nspawn + join of ${SPAWN_N} tasklets, all suspended at once on a gate`,
+  );
+  const m = await compare({
+    "bare async": bareGated,
+    "tasklets": taskletGated,
+  });
+  console.log(
+    `  tasklets/bare throughput = ${
+      (m["bare async"] / m["tasklets"]).toFixed(2)
+    }x (target >= 0.5x); median of per-rep ratios ${
       (1 / pairedRatio("tasklets", "bare async")).toFixed(2)
     }x`,
   );
