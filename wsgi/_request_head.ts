@@ -12,7 +12,7 @@ import {
   TRANSFER_ENCODING,
   UPGRADE,
 } from "./_field_names.ts";
-import { internBytes, latin1 } from "./_strings.ts";
+import { hashBytes, internBytes, latin1 } from "./_strings.ts";
 import { HttpError } from "./errors.ts";
 
 /** Limits that bound what a request head may cost the server. */
@@ -218,6 +218,20 @@ function checkRequestLine(
   parseVersion(buf, p + 1, contentEnd);
 }
 
+/** True when `name` spells the bytes `buf[start, end)`. */
+function sameName(
+  name: string,
+  buf: Uint8Array,
+  start: number,
+  end: number,
+): boolean {
+  if (name.length !== end - start) return false;
+  for (let i = 0; i < name.length; i++) {
+    if (name.charCodeAt(i) !== buf[start + i]) return false;
+  }
+  return true;
+}
+
 const METHODS = [
   "GET",
   "HEAD",
@@ -339,7 +353,10 @@ export function parseRequestHead(
     ) {
       valueEnd--;
     }
-    let hash = 0;
+    // A reused head still holds the last request's fields: a client sends
+    // the same ones again and again, and those are taken without a lookup.
+    const previous = values[count];
+    let same = previous !== undefined && previous.length === valueEnd - p;
     for (let i = p; i < valueEnd; i++) {
       c = buf[i];
       // field-vchar, SP, HTAB and obs-text; anything else (NUL, CR, DEL...) is refused.
@@ -352,13 +369,19 @@ export function parseRequestHead(
             : "control character in header",
         );
       }
-      hash = (hash * 31 + c) | 0;
+      if (same && previous.charCodeAt(i - p) !== c) same = false;
     }
     if (count >= limits.maxHeaderCount) {
       throw new HttpError(431, "too many header fields");
     }
-    const field = fieldName(buf, nameStart, nameEnd);
-    const value = internBytes(buf, p, valueEnd, hash);
+    const known = list[count];
+    const field =
+      known !== undefined && sameName(known.name, buf, nameStart, nameEnd)
+        ? known
+        : fieldName(buf, nameStart, nameEnd);
+    const value = same
+      ? previous
+      : internBytes(buf, p, valueEnd, hashBytes(buf, p, valueEnd));
     list[count] = field;
     values[count++] = value;
     switch (field.kind) {
