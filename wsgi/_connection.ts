@@ -74,6 +74,10 @@ export interface ServerState {
   headersTimeout: number;
   /** Idle time allowed between requests, ms. */
   keepAliveTimeout: number;
+  /** The time (Date.now() ms) as of the last sweep; deadlines are set from it. */
+  now: number;
+  /** Milliseconds between sweeps (added to deadlines so that none ends early). */
+  tick: number;
   /** Longest wait for the client to accept bytes, ms (`null`: forever). */
   writeTimeout: number | null;
   /** True for TLS connections. */
@@ -274,27 +278,25 @@ export class Connection {
     const input = this.input;
     // Whether bytes of this head have arrived: then headersTimeout runs.
     let started = input.length > 0;
-    if (started) this.#deadline = Date.now() + state.headersTimeout;
+    if (started) this.#deadline = state.now + state.tick + state.headersTimeout;
     for (;;) {
-      // More bytes are needed: first send what earlier requests produced.
+      // More bytes are needed: first send what earlier requests produced,
+      // while the read starts (a failed write closes the socket).
       if (this.output.writeBufferLength > 0) {
         this.#writing++;
-        this.#writeDeadline = Date.now() + (state.writeTimeout ?? Infinity);
-        try {
-          await this.output.flush();
-        } finally {
-          this.#writing--;
-        }
+        this.#writeDeadline = state.now + state.tick +
+          (state.writeTimeout ?? Infinity);
+        this.output.flush().then(this.#flushed, this.#flushFailed);
       }
       if (!started) {
         this.#releaseHead();
         if (state.closing) return null;
-        this.#deadline = Date.now() +
+        this.#deadline = state.now + state.tick +
           (this.#requests === 0
             ? state.headersTimeout
             : state.keepAliveTimeout);
         this.idle = true;
-      } else if (Date.now() >= this.#deadline) {
+      } else if (state.now >= this.#deadline) {
         throw new HttpError(408, "request head timed out");
       }
       let got: number;
@@ -319,7 +321,7 @@ export class Connection {
       if (head !== undefined) return head;
       if (!started && input.length > 0) {
         started = true;
-        this.#deadline = Date.now() + state.headersTimeout;
+        this.#deadline = state.now + state.tick + state.headersTimeout;
       }
     }
   }
@@ -610,10 +612,22 @@ export class Connection {
     return this.#flush();
   }
 
+  #flushed = (): void => {
+    this.#writing--;
+  };
+
+  #flushFailed = (): void => {
+    // The client is gone (or too slow): the read that waits meanwhile fails.
+    this.#writing--;
+    this.socket.close();
+  };
+
   /** Awaits a write that may wait for the client; the sweeper ends it after writeTimeout. */
   async #guard(op: Promise<void>): Promise<void> {
     this.#writing++;
-    this.#writeDeadline = Date.now() + (this.#state.writeTimeout ?? Infinity);
+    const state = this.#state;
+    this.#writeDeadline = state.now + state.tick +
+      (state.writeTimeout ?? Infinity);
     try {
       await op;
     } finally {

@@ -159,6 +159,8 @@ export function serveHere(
   const state: ServerState = {
     app: typeof app === "string" ? notReady : toWsgi(app),
     heads: [],
+    now: Date.now(),
+    tick: 0,
     pipelineConcurrency: config.pipelineConcurrency ?? 1,
     limits: {
       maxRequestLineSize: config.maxRequestLineSize,
@@ -208,9 +210,10 @@ export function serveHere(
     Math.max(5, Math.min(config.headersTimeout, config.keepAliveTimeout) / 4),
   );
   refreshDate();
+  state.tick = sweepEvery;
   const sweeper = setInterval(() => {
     refreshDate();
-    const now = Date.now();
+    const now = state.now = Date.now();
     for (const connection of connections) connection.expire(now);
   }, sweepEvery);
   const checkFinished = () => {
