@@ -17,7 +17,7 @@ import {
   findHeadEnd,
   type HeadLimits,
   parseRequestHead,
-  type RequestHead,
+  RequestHead,
   resumeScanAt,
   skipEmptyLines,
 } from "../../wsgi/_request_head.ts";
@@ -38,8 +38,14 @@ const HEAD_STATUSES = new Set([400, 413, 414, 421, 431, 501, 505]);
 /** Statuses an incomplete head may earn early. */
 const EARLY_STATUSES = new Set([400, 414, 431, 505]);
 
-/** What parsing one head gave: a summary of the head, or an error status. */
-export type Outcome = { status: number } | { head: HeadSummary };
+/**
+ * What parsing one head gave: a summary of the head, an error status, or
+ * `incomplete` (no blank line yet, nothing refused so far).
+ */
+export type Outcome =
+  | { status: number }
+  | { head: HeadSummary }
+  | { incomplete: true };
 
 /** The fields of a parsed head that tests compare. */
 export interface HeadSummary {
@@ -66,8 +72,8 @@ function summary(head: RequestHead): HeadSummary {
     path: head.path,
     query: head.query,
     minor: head.minor,
-    names: [...head.names],
-    values: [...head.values],
+    names: head.names,
+    values: head.values.slice(0, head.count),
     contentLength: head.contentLength,
     chunked: head.chunked,
     keepAlive: head.keepAlive,
@@ -78,20 +84,29 @@ function summary(head: RequestHead): HeadSummary {
   };
 }
 
-/** Parses `buf[start, end)`; anything but an `HttpError` is rethrown. */
+/**
+ * Parses the head at the start of `buf[start, end)` (into `into` when
+ * given); anything but an `HttpError` is rethrown.
+ */
 export function parseOutcome(
   buf: Uint8Array,
   start: number,
   end: number,
   limits: HeadLimits = FUZZ_LIMITS,
+  into?: RequestHead,
 ): Outcome {
   try {
-    return { head: summary(parseRequestHead(buf, start, end, limits, false)) };
+    const head = parseRequestHead(buf, start, end, limits, false, into);
+    return head === null ? { incomplete: true } : { head: summary(head) };
   } catch (error) {
     if (!(error instanceof HttpError)) throw error;
     return { status: error.status };
   }
 }
+
+// One head object reused across cases, as a connection reuses its head:
+// nothing of an earlier request may show through.
+const reused = new RequestHead();
 
 /** Counters of one fuzz run, by outcome. */
 export interface FuzzStats {
@@ -146,8 +161,18 @@ export function checkHeadCase(c: HttpCase, rng: Prng, stats: FuzzStats): void {
     return;
   }
 
-  // 2. Whole.
-  const outcome = parseOutcome(buf, start, end);
+  // 2. Whole, with whatever follows the head (a body, more requests).
+  const outcome = parseOutcome(buf, start, len);
+  assert.deepEqual(
+    parseOutcome(buf, start, end),
+    outcome,
+    "the bytes after the head changed its outcome",
+  );
+  assert.deepEqual(
+    parseOutcome(buf, start, len, FUZZ_LIMITS, reused),
+    outcome,
+    "a reused head object changed the outcome",
+  );
 
   // 3. Embedded at another offset, with garbage around: the same outcome.
   const offset = rng.range(1, 64);
@@ -155,10 +180,11 @@ export function checkHeadCase(c: HttpCase, rng: Prng, stats: FuzzStats): void {
   for (let i = 0; i < big.length; i++) big[i] = rng.next() & 0xff;
   big.set(buf, offset);
   assert.deepEqual(
-    parseOutcome(big, offset + start, offset + end),
+    parseOutcome(big, offset + start, big.length),
     outcome,
     "the outcome depends on the bytes around the head",
   );
+  assert.ok(!("incomplete" in outcome), "a complete head parsed as incomplete");
 
   if ("status" in outcome) {
     assert.ok(HEAD_STATUSES.has(outcome.status), `status ${outcome.status}`);
@@ -169,7 +195,7 @@ export function checkHeadCase(c: HttpCase, rng: Prng, stats: FuzzStats): void {
     return;
   }
   stats.accepted++;
-  const head = outcome.head;
+  const head = (outcome as { head: HeadSummary }).head;
   assert.equal(head.length, end - start);
   rereadAccepted(latin1(buf.subarray(start, end)), head);
   if (c.expected !== undefined) {
@@ -186,35 +212,46 @@ export function checkHeadCase(c: HttpCase, rng: Prng, stats: FuzzStats): void {
 }
 
 /**
- * The connection's incremental path over random pieces: where it found the
- * head's end (-1: never), or the status it refused the incomplete head with.
+ * The connection's incremental path over random pieces (one-pass parse,
+ * then end scans resumed while incomplete): where it found the head's end
+ * (-1: never), or the status it refused the incomplete head with.
  */
 function feedInPieces(
   buf: Uint8Array,
   rng: Prng,
 ): { end: number; status: number } {
-  let consumed = 0;
-  let scanFrom = 0;
+  let start = 0;
+  let scanFrom = -1;
   let have = 0;
   while (have < buf.length) {
     have = Math.min(buf.length, have + rng.range(1, 64));
-    let view = buf.subarray(consumed, have);
-    const skip = skipEmptyLines(view, 0, view.length);
-    if (skip > 0) {
-      consumed += skip;
-      view = view.subarray(skip);
-      scanFrom = 0;
-      if (view.length === 0) continue;
+    const first = skipEmptyLines(buf, start, have);
+    if (first > start) {
+      start = first;
+      scanFrom = -1;
+      if (start === have) continue;
     }
-    const end = findHeadEnd(view, 0, view.length, scanFrom);
-    if (end !== -1) return { end: consumed + end, status: 0 };
     try {
-      checkIncompleteHead(view, 0, view.length, FUZZ_LIMITS);
+      let headEnd = have;
+      if (scanFrom >= 0) {
+        headEnd = findHeadEnd(buf, start, have, start + scanFrom);
+        if (headEnd === -1) {
+          checkIncompleteHead(buf, start, have, FUZZ_LIMITS);
+          scanFrom = resumeScanAt(buf, start, have) - start;
+          continue;
+        }
+      }
+      const head = parseRequestHead(buf, start, headEnd, FUZZ_LIMITS, false);
+      if (head !== null) return { end: start + head.length, status: 0 };
+      scanFrom = resumeScanAt(buf, start, have) - start;
     } catch (error) {
       if (!(error instanceof HttpError)) throw error;
+      // Refused: early only if the head is not complete yet.
+      if (findHeadEnd(buf, start, have) !== -1) {
+        return { end: findHeadEnd(buf, start, have), status: 0 };
+      }
       return { end: -1, status: error.status };
     }
-    scanFrom = resumeScanAt(view, 0, view.length);
   }
   return { end: -1, status: 0 };
 }
