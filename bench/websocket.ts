@@ -8,12 +8,16 @@
  * (no compression offered, so neither server compresses). It opens
  * `--conns` connections; each sends a `--size`-byte text message, waits for
  * its echo and sends the next, for `--seconds` after a short warm-up.
- * Reports messages echoed per second (both directions count as one).
+ * Reports messages echoed per second (both directions count as one), and
+ * the server's CPU time per message (user + system time of this process,
+ * which only serves while the client runs, over every message echoed,
+ * warm-up included): less sensitive to the machine's load than the rate.
  *
  * Run: `deno run -A bench/websocket.ts [--reps=5] [--seconds=3] [--conns=64] [--size=64]`
  *
  * @module
  */
+import process from "node:process";
 import { serve, upgradeWebSocket } from "../wsgi/mod.ts";
 
 const args = new Map(
@@ -35,6 +39,7 @@ async function runClient(port: number): Promise<void> {
   const message = "x".repeat(SIZE);
   let counting = false;
   let count = 0;
+  let total = 0;
   let stop = false;
   const sockets: WebSocket[] = [];
   await Promise.all(
@@ -46,6 +51,7 @@ async function runClient(port: number): Promise<void> {
         ws.onerror = () => reject(new Error("connect failed"));
         ws.onmessage = (event) => {
           if (event.data !== message) throw new Error("bad echo");
+          total++;
           if (counting) count++;
           if (!stop) ws.send(message);
         };
@@ -65,7 +71,7 @@ async function runClient(port: number): Promise<void> {
       ws.close();
     })
   ));
-  console.log(JSON.stringify({ rate: count / elapsed }));
+  console.log(JSON.stringify({ rate: count / elapsed, total }));
 }
 
 type Server = { port: number; stop(): Promise<void> };
@@ -90,7 +96,11 @@ function startDeno(): Server {
   return { port: server.addr.port, stop: () => server.shutdown() };
 }
 
-async function measure(start: () => Server): Promise<number> {
+/** Messages/s, and the server's CPU time (this process) per message in µs. */
+async function measure(
+  start: () => Server,
+): Promise<{ rate: number; cpu: number }> {
+  const cpuBefore = process.cpuUsage();
   const server = start();
   try {
     const client = new Deno.Command(Deno.execPath(), {
@@ -109,9 +119,15 @@ async function measure(start: () => Server): Promise<number> {
     });
     const output = await client.output();
     if (!output.success) throw new Error("client failed");
-    return JSON.parse(new TextDecoder().decode(output.stdout)).rate;
-  } finally {
+    const { rate, total } = JSON.parse(
+      new TextDecoder().decode(output.stdout),
+    );
     await server.stop();
+    const used = process.cpuUsage(cpuBefore);
+    return { rate, cpu: (used.user + used.system) / total };
+  } catch (error) {
+    await server.stop();
+    throw error;
   }
 }
 
@@ -120,14 +136,20 @@ const engines: Record<string, () => Server> = {
   "Deno.serve + Deno.upgradeWebSocket": startDeno,
 };
 const results: Record<string, number[]> = {};
+const cpus: Record<string, number[]> = {};
 for (let rep = 0; rep < REPS; rep++) {
   // Alternate the order so neither engine always runs first.
   const names = Object.keys(engines);
   if (rep % 2 === 1) names.reverse();
   for (const name of names) {
-    const rate = await measure(engines[name]);
+    const { rate, cpu } = await measure(engines[name]);
     (results[name] ??= []).push(rate);
-    console.log(`rep ${rep + 1} ${name}: ${Math.round(rate)} msg/s`);
+    (cpus[name] ??= []).push(cpu);
+    console.log(
+      `rep ${rep + 1} ${name}: ${Math.round(rate)} msg/s, ${
+        cpu.toFixed(1)
+      } µs server CPU/msg`,
+    );
   }
 }
 
@@ -141,8 +163,22 @@ const [ours, deno] = Object.keys(engines).map((name) => median(results[name]));
 console.log(
   `\n${CONNS} connections, ${SIZE}-byte text, ${SECONDS} s x ${REPS} reps (medians)`,
 );
-console.log(`| server | messages/s |\n| --- | ---: |`);
+console.log(
+  `| server | messages/s | server CPU µs/message |\n| --- | ---: | ---: |`,
+);
 for (const name of Object.keys(engines)) {
-  console.log(`| ${name} | ${Math.round(median(results[name]))} |`);
+  console.log(
+    `| ${name} | ${Math.round(median(results[name]))} | ${
+      median(cpus[name]).toFixed(1)
+    } |`,
+  );
 }
-console.log(`ratio ours / Deno.serve: ${(ours / deno).toFixed(2)}x`);
+const [oursCpu, denoCpu] = Object.keys(engines).map((n) => median(cpus[n]));
+console.log(
+  `ratio ours / Deno.serve, messages/s: ${(ours / deno).toFixed(2)}x`,
+);
+console.log(
+  `ratio ours / Deno.serve, CPU per message: ${
+    (oursCpu / denoCpu).toFixed(2)
+  }x`,
+);

@@ -246,6 +246,9 @@ export class WebSocketConnection
     const early = file.getReadBuffer().slice();
     file.discard(early.length).catch(noop); // buffered: done at once
     this.#in = new WebSocketInput(socket.conn, early);
+    // Messages are small and latency matters: no Nagle delay (as npm:ws does).
+    const conn = socket.conn as Partial<Deno.TcpConn>;
+    if (typeof conn.setNoDelay === "function") conn.setNoDelay(true);
     this.#out = new WebSocketOutput(socket.conn);
     this.#isServer = isServer;
     this.#maxMessageSize = maxMessageSize;

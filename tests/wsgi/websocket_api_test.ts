@@ -186,7 +186,7 @@ Deno.test("bad arguments: typed errors", async () => {
 Deno.test("await using closes the connection", async () => {
   const [server, client] = await pair();
   const done = new Event();
-  spawn(async () => {
+  const user = spawn(async () => {
     await using ws = server;
     await ws.send("hi");
     await done.wait();
@@ -195,6 +195,8 @@ Deno.test("await using closes the connection", async () => {
   done.set();
   assert.equal(await client.receive(), null);
   assert.equal(client.closeCode, 1000);
+  await user.join();
+  assert.equal(server.closed, true);
 });
 
 Deno.test("a client frame without a mask from a raw peer, over our server, after a good message", async () => {
