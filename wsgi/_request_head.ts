@@ -88,6 +88,10 @@ export class RequestHead {
   scheme = "";
   /** Bytes of the buffer the head used, from `start` to after its blank line. */
   length = 0;
+  /** The bytes of the last head parsed into this object (the first `rawLength`). */
+  raw: Uint8Array = new Uint8Array(0);
+  /** How many bytes of `raw` hold that head; 0 when none is kept. */
+  rawLength = 0;
 
   /** Header names as sent, in order. */
   get names(): string[] {
@@ -110,6 +114,7 @@ export class RequestHead {
     this.upgrade = false;
     this.host = this.scheme = "";
     this.length = 0;
+    this.rawLength = 0;
   }
 }
 
@@ -278,6 +283,13 @@ export function parseRequestHead(
   secure: boolean,
   into?: RequestHead,
 ): RequestHead | null {
+  // A head identical to the last one parsed into `into` (a client repeating
+  // itself) parses the same: its results are still there.
+  if (
+    into !== undefined && into.rawLength > 0 && sameHead(into, buf, start, end)
+  ) {
+    return into;
+  }
   // --- request-line = method SP request-target SP HTTP-version
   const lineEnd = buf.indexOf(LF, start);
   if (lineEnd === -1 || lineEnd >= end) {
@@ -446,7 +458,35 @@ export function parseRequestHead(
   // --- persistence (RFC 9112 §9.3)
   if (connection === undefined) head.keepAlive = minor === 1;
   else head.keepAlive = keepAliveFrom(connection, minor);
+  // Keep the bytes, for the next head of the same connection to compare.
+  const length = head.length;
+  if (length <= MAX_KEPT_HEAD) {
+    if (head.raw.length < length) {
+      head.raw = new Uint8Array(length <= 256 ? 256 : MAX_KEPT_HEAD);
+    }
+    head.raw.set(buf.subarray(start, start + length));
+    head.rawLength = length;
+  }
   return head;
+}
+
+// Heads up to this size are kept for the comparison.
+const MAX_KEPT_HEAD = 1024;
+
+/** True when `buf[start, end)` begins with the head kept in `head.raw`. */
+function sameHead(
+  head: RequestHead,
+  buf: Uint8Array,
+  start: number,
+  end: number,
+): boolean {
+  const n = head.rawLength;
+  if (end - start < n) return false;
+  const raw = head.raw;
+  for (let i = 0; i < n; i++) {
+    if (raw[i] !== buf[start + i]) return false;
+  }
+  return true;
 }
 
 function parseVersion(buf: Uint8Array, p: number, end: number): number {

@@ -182,6 +182,10 @@ export class ResponseWriter {
   #headLength = -1;
   #headKeepAlive = false;
   #headDate = "";
+  // The last small response (head and body) as one array, and its parts.
+  #response: Uint8Array = EMPTY;
+  #responseHead: Uint8Array = EMPTY;
+  #responseBody: Uint8Array = EMPTY;
 
   constructor(sink: ResponseHost) {
     this.sink = sink;
@@ -249,11 +253,20 @@ export class ResponseWriter {
   finish(body: unknown): Promise<void> | undefined {
     if (this.#pending !== undefined) return this.#finishAfterWrites(body);
     if (typeof body === "string") {
-      return this.#sendFixed(body.length === 0 ? EMPTY : encodeBody(body));
+      return this.#sendFixed(
+        body.length === 0 ? EMPTY : encodeBody(body),
+        true,
+      );
     }
-    if (body instanceof Uint8Array) return this.#sendFixed(body);
-    if (Array.isArray(body)) return this.#sendFixed(joinBody(body));
-    if (body === null || body === undefined) return this.#sendFixed(EMPTY);
+    if (body instanceof Uint8Array) return this.#sendFixed(body, false);
+    if (Array.isArray(body)) {
+      // One string item comes from the string cache, which never changes.
+      const fromString = body.length === 1 && typeof body[0] === "string";
+      return this.#sendFixed(joinBody(body), fromString);
+    }
+    if (body === null || body === undefined) {
+      return this.#sendFixed(EMPTY, true);
+    }
     if (
       typeof body === "object" &&
       (Symbol.asyncIterator in body || Symbol.iterator in body)
@@ -408,7 +421,7 @@ export class ResponseWriter {
   }
 
   /** Sends a whole response with a fixed body; `undefined` when done at once. */
-  #sendFixed(body: Uint8Array): Promise<void> | undefined {
+  #sendFixed(body: Uint8Array, immutable: boolean): Promise<void> | undefined {
     if (!this.#started) {
       throw new Error("the app returned without calling startResponse()");
     }
@@ -422,12 +435,16 @@ export class ResponseWriter {
     }
     const keep = this.sink.beforeHead();
     if (typeof keep !== "boolean") {
-      return keep.then((k) => this.#sendFixedHead(body, k));
+      return keep.then((k) => this.#sendFixedHead(body, k, immutable));
     }
-    return this.#sendFixedHead(body, keep);
+    return this.#sendFixedHead(body, keep, immutable);
   }
 
-  #sendFixedHead(body: Uint8Array, keep: boolean): Promise<void> | undefined {
+  #sendFixedHead(
+    body: Uint8Array,
+    keep: boolean,
+    immutable: boolean,
+  ): Promise<void> | undefined {
     keep = keep && !this.#appClose;
     const noBody = this.#noBodyStatus();
     const length = noBody
@@ -437,9 +454,30 @@ export class ResponseWriter {
       : body.length;
     const head = this.#fixedHead(length, keep);
     this.#mode = NO_BODY;
-    const first = this.sink.write(head);
-    if (this.#isHead || noBody || body.length === 0) return first;
+    if (this.#isHead || noBody || body.length === 0) {
+      return this.sink.write(head);
+    }
     this.bytesSent = body.length;
+    // Only bytes that cannot change (from a string) are kept: an app may
+    // fill the same Uint8Array anew for each response.
+    if (!immutable) {
+      this.#responseHead = this.#responseBody = EMPTY;
+    } else if (head === this.#responseHead && body === this.#responseBody) {
+      // The same small response as last time: one write of one array, made
+      // when it came the second time (dynamic bodies never pay for it).
+      if (this.#response === EMPTY && body.length <= 1024) {
+        const response = new Uint8Array(head.length + body.length);
+        response.set(head);
+        response.set(body, head.length);
+        this.#response = response;
+      }
+      if (this.#response !== EMPTY) return this.sink.write(this.#response);
+    } else {
+      this.#responseHead = head;
+      this.#responseBody = body;
+      this.#response = EMPTY;
+    }
+    const first = this.sink.write(head);
     if (first === undefined) return this.sink.write(body);
     return first.then(() => this.sink.write(body));
   }
@@ -552,7 +590,7 @@ export class ResponseWriter {
 
   async #end(): Promise<void> {
     if (!this.headSent) {
-      await this.#sendFixed(EMPTY);
+      await this.#sendFixed(EMPTY, true);
       return;
     }
     switch (this.#mode) {

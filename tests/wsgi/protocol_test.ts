@@ -844,3 +844,49 @@ Deno.test("access log: one Common Log Format line per request", async () => {
   assert.match(lines[1], /"POST \/c HTTP\/1\.0" 200 10$/);
   assert.match(lines[2], /"-" 400 -$/);
 });
+
+Deno.test("an app refilling one Uint8Array gets each response's own bytes (no stale cache)", async () => {
+  const shared = new Uint8Array(5);
+  let n = 0;
+  const app = (_environ: Environ, startResponse: StartResponse) => {
+    shared.set(new TextEncoder().encode(`body${n++}`));
+    startResponse("200 OK", [["Content-Type", "text/plain"]]);
+    return shared;
+  };
+  await withServer(app, {}, async (_server, port) => {
+    const responses = parseAll(
+      await exchange(port, `GET / HTTP/1.1\r\n${H}\r\n`.repeat(4)),
+    );
+    assert.deepEqual(responses.map((r) => r.body), [
+      "body0",
+      "body1",
+      "body2",
+      "body3",
+    ]);
+  });
+});
+
+Deno.test("identical pipelined heads and responses are served from the caches correctly", async () => {
+  const seen: string[] = [];
+  const app = (environ: Environ, startResponse: StartResponse) => {
+    seen.push(`${environ.PATH_INFO} ${environ.HTTP_X_N}`);
+    startResponse("200 OK", [["Content-Type", "text/plain"]]);
+    return "same";
+  };
+  await withServer(app, {}, async (_server, port) => {
+    const request = `GET /a HTTP/1.1\r\n${H}X-N: 1\r\n\r\n`;
+    const responses = parseAll(
+      await exchange(
+        port,
+        request + request + `GET /b HTTP/1.1\r\n${H}X-N: 2\r\n\r\n` + request,
+      ),
+    );
+    assert.deepEqual(responses.map((r) => r.body), [
+      "same",
+      "same",
+      "same",
+      "same",
+    ]);
+    assert.deepEqual(seen, ["/a 1", "/a 1", "/b 2", "/a 1"]);
+  });
+});
