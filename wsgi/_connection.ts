@@ -92,6 +92,8 @@ export interface ServerState {
   multiprocess: boolean;
   /** Set by a graceful shutdown: finish what runs, take no new requests. */
   closing: boolean;
+  /** Aborted when the shutdown starts (`environ["syncless.shutdown"]`). */
+  shutdownSignal: AbortSignal;
   /** Receives one Common Log Format line per request, if set. */
   accessLog: ((line: string) => void) | undefined;
   /** Reports an app or connection error (never a client disconnect). */
@@ -570,6 +572,7 @@ export class Connection {
       "wsgi.run_once": false,
       "wsgi.input_terminated": true,
       "syncless.takeover": takeover ? this.#takeover : undefined,
+      "syncless.shutdown": state.shutdownSignal,
     };
     const fields = head.fields;
     const values = head.values;

@@ -156,6 +156,8 @@ export function serveHere(
   let accessLog: ((line: string) => void) | undefined;
   if (typeof config.accessLog === "function") accessLog = config.accessLog;
   else if (config.accessLog === true) accessLog = (line) => console.log(line);
+  // Tells what outlives a request (WebSockets) that the server stops.
+  const stopping = new AbortController();
   const state: ServerState = {
     app: typeof app === "string" ? notReady : toWsgi(app),
     heads: [],
@@ -183,6 +185,7 @@ export function serveHere(
     serverPort: unix ? "" : String(addr.port),
     multiprocess,
     closing: false,
+    shutdownSignal: stopping.signal,
     accessLog,
     reportError(error, environ) {
       try {
@@ -285,6 +288,7 @@ export function serveHere(
     if (!state.closing) {
       state.closing = true;
       listener.close();
+      stopping.abort();
       // Closing wakes the accept loop and every idle connection (their
       // reads fail); busy ones see `closing` and answer with a close.
       for (const connection of connections) {

@@ -6,6 +6,7 @@ export interface ResolvedWebSocketOptions {
   maxMessageSize: number;
   idleTimeout: number | null;
   closeTimeout: number;
+  shutdownSignal: AbortSignal | undefined;
 }
 
 const DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024;
@@ -13,17 +14,25 @@ const DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024;
 /**
  * Applies the defaults and checks the values.
  * @throws {RangeError} for a value out of range or of the wrong type.
+ * @throws {TypeError} for a `shutdownSignal` that is no `AbortSignal`.
  */
 export function resolveOptions(options: {
   maxMessageSize?: number;
   idleTimeout?: number | null;
   closeTimeout?: number;
+  shutdownSignal?: AbortSignal;
 }): ResolvedWebSocketOptions {
   const {
     maxMessageSize = DEFAULT_MAX_MESSAGE_SIZE,
     idleTimeout = null,
     closeTimeout = 5000,
+    shutdownSignal,
   } = options;
+  if (
+    shutdownSignal !== undefined && !(shutdownSignal instanceof AbortSignal)
+  ) {
+    throw new TypeError("shutdownSignal must be an AbortSignal");
+  }
   if (
     typeof maxMessageSize !== "number" || !(maxMessageSize >= 0) ||
     (maxMessageSize !== Infinity && !Number.isInteger(maxMessageSize))
@@ -51,5 +60,6 @@ export function resolveOptions(options: {
     maxMessageSize,
     idleTimeout: idleTimeout === Infinity ? null : idleTimeout,
     closeTimeout,
+    shutdownSignal,
   };
 }

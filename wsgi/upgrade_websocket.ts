@@ -35,6 +35,27 @@ import {
  */
 export const TAKEOVER_KEY = "syncless.takeover";
 
+/**
+ * The environ key under which the server offers an `AbortSignal` that
+ * aborts when its shutdown starts (`shutdown()` or the `signal` option of
+ * `serve()`): what outlives a request, such as a WebSocket, can end itself
+ * by it. {@linkcode upgradeWebSocket} closes its connections with 1001
+ * ("going away") then.
+ *
+ * @example Stop a long push when the server shuts down
+ * ```ts
+ * import { type Environ, serve, SHUTDOWN_KEY } from "@syncless/syncless/wsgi";
+ *
+ * const server = serve((environ: Environ, startResponse) => {
+ *   const stopping = environ[SHUTDOWN_KEY] as AbortSignal;
+ *   startResponse("200 OK", [["Content-Type", "text/plain"]]);
+ *   return stopping.aborted ? "bye" : "hello";
+ * }, { port: 0 });
+ * await server.shutdown();
+ * ```
+ */
+export const SHUTDOWN_KEY = "syncless.shutdown";
+
 /** The function found at {@linkcode TAKEOVER_KEY} in an environ. */
 export type ConnectionTakeover = () => NbSocket;
 
@@ -68,6 +89,18 @@ export interface UpgradeWebSocketOptions extends WebSocketConnectionOptions {
  * upgrade (method, version, `Upgrade`/`Connection` headers, a body, a
  * missing or bad `Sec-WebSocket-Key`), 426 with `Sec-WebSocket-Version: 13`
  * for another (or no) protocol version.
+ *
+ * The connection outlives the app's call, as with `Deno.upgradeWebSocket`:
+ * returning from the app does not close it, so an app may hand it to other
+ * tasklets (a chat room's set of clients) and return. It ends when either
+ * side closes it, on a protocol error or `idleTimeout`, or when the server
+ * shuts down (`shutdown()` or `serve()`'s `signal`): then it is closed with
+ * 1001 ("going away"), and `shutdown()` waits for the apps still running
+ * (an echo loop ends by that close), not for connections whose app has
+ * returned. So an app that is done with a connection closes it (`await
+ * using ws = await upgradeWebSocket(environ)`); one it drops unclosed stays
+ * open until the peer closes it or the server shuts down, and while nobody
+ * calls `receive()` it holds one message and reads no further.
  *
  * @example A WSGI app that echoes
  * ```ts
@@ -171,6 +204,15 @@ export async function upgradeWebSocket(
     lines.push(`Sec-WebSocket-Extensions: ${deflate.response}`);
   }
   for (const [name, value] of headers) lines.push(`${name}: ${value}`);
+  // The server's shutdown closes the connection with 1001, whether or not
+  // the app that upgraded it has returned.
+  const serverShutdown = environ[SHUTDOWN_KEY];
+  let shutdownSignal = options.shutdownSignal;
+  if (serverShutdown instanceof AbortSignal) {
+    shutdownSignal = shutdownSignal === undefined
+      ? serverShutdown
+      : AbortSignal.any([shutdownSignal, serverShutdown]);
+  }
   const socket = (takeover as ConnectionTakeover)();
   try {
     await socket.sendall(lines.join("\r\n") + "\r\n\r\n");
@@ -179,7 +221,7 @@ export async function upgradeWebSocket(
       isServer: true,
       protocol: agreed ?? "",
       extensions: deflate?.response ?? "",
-    }, options);
+    }, { ...options, shutdownSignal });
   } catch (error) {
     socket.close();
     throw error;

@@ -70,6 +70,14 @@ export interface WebSocketConnectionOptions {
    * @default {5000}
    */
   closeTimeout?: number;
+  /**
+   * When this signal aborts, the connection is closed with 1001 ("going
+   * away"), as by `close(1001, "going away")`. {@linkcode upgradeWebSocket}
+   * also ties every connection to the server's shutdown (`serve()`'s
+   * `shutdown()` or `signal`).
+   * @default {undefined}
+   */
+  shutdownSignal?: AbortSignal;
 }
 
 /**
@@ -170,6 +178,7 @@ export class WebSocketConnection
   #maxCompressedSize: number;
   #idleTimeout: number | null;
   #closeTimeout: number;
+  #shutdownSignal: AbortSignal | undefined;
 
   // Who reads: at most one tasklet at a time parses frames.
   #reading = false;
@@ -223,9 +232,8 @@ export class WebSocketConnection
     transport: WebSocketTransport,
     options: WebSocketConnectionOptions = {},
   ) {
-    const { maxMessageSize, idleTimeout, closeTimeout } = resolveOptions(
-      options,
-    );
+    const { maxMessageSize, idleTimeout, closeTimeout, shutdownSignal } =
+      resolveOptions(options);
     const { socket, isServer, protocol = "", extensions = "" } = transport;
     if (extensions !== "") {
       const params = parseAgreedDeflate(extensions);
@@ -261,7 +269,21 @@ export class WebSocketConnection
       { name: "websocket-watcher", onError: this.#onWatcherError },
       () => this.#watch(),
     );
+    if (shutdownSignal !== undefined) {
+      this.#shutdownSignal = shutdownSignal;
+      if (shutdownSignal.aborted) this.#goAway();
+      else shutdownSignal.addEventListener("abort", this.#goAway);
+    }
   }
+
+  /** The shutdown signal aborted: close with 1001, in a tasklet of its own. */
+  #goAway = (): void => {
+    if (this.#closeSent || this.#ended) return;
+    spawn(
+      { name: "websocket-going-away", onError: noop },
+      () => this.close(CLOSE_GOING_AWAY, "going away"),
+    );
+  };
 
   /** True once the connection has ended (after the close handshake or an error). */
   get closed(): boolean {
@@ -925,6 +947,7 @@ export class WebSocketConnection
     for (const waiter of waiters) waiter.reject(closedError());
     this.#inflating = undefined;
     this.#deflate?.close();
+    this.#shutdownSignal?.removeEventListener("abort", this.#goAway);
     this.#socket.close();
     this.#watcher.wake();
   }
