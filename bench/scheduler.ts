@@ -136,6 +136,18 @@ async function bareGated(): Promise<number> {
   return performance.now() - start;
 }
 
+async function bareAlsGated(): Promise<number> {
+  closeGate();
+  const start = performance.now();
+  const promises: Promise<number>[] = [];
+  for (let i = 0; i < SPAWN_N; i++) {
+    promises.push(storage.run({ i }, gatedBody, i));
+  }
+  openGate();
+  for (const p of promises) await p;
+  return performance.now() - start;
+}
+
 async function taskletGated(): Promise<number> {
   closeGate();
   const start = performance.now();
@@ -296,6 +308,7 @@ if (only.has("spawn")) {
   );
   const m = await compare({
     "bare async": bareGated,
+    "bare async + ALS.run": bareAlsGated,
     "tasklets": taskletGated,
   });
   console.log(
@@ -303,6 +316,8 @@ if (only.has("spawn")) {
       (m["bare async"] / m["tasklets"]).toFixed(2)
     }x (target >= 0.5x); median of per-rep ratios ${
       (1 / pairedRatio("tasklets", "bare async")).toFixed(2)
+    }x; tasklets/bare+ALS = ${
+      (m["bare async + ALS.run"] / m["tasklets"]).toFixed(2)
     }x`,
   );
 }
