@@ -40,21 +40,27 @@ class FakeSocket {
   written: Uint8Array[] = [];
   closed = false;
   writtenAfterClose = false;
-  #reader: ChunkedReader;
+  /** The connection: reads hand out random-sized chunks, writes are kept. */
+  conn: {
+    read(p: Uint8Array): Promise<number | null>;
+    write(p: Uint8Array): Promise<number>;
+  };
 
   constructor(data: Uint8Array, rng: Prng) {
-    this.#reader = new ChunkedReader(data, rng, rng.pick([1, 2, 7, 64, 4096]));
-  }
-
-  makefile(options: { writeBufferLimit?: number }): NbFile {
-    const writer = {
-      write: (p: Uint8Array) => {
+    const reader = new ChunkedReader(data, rng, rng.pick([1, 2, 7, 64, 4096]));
+    this.conn = {
+      read: (p) => reader.read(p),
+      write: (p) => {
         if (this.closed) this.writtenAfterClose = true;
         this.written.push(p.slice());
         return Promise.resolve(p.length);
       },
     };
-    return new NbFile(this.#reader, writer, options);
+  }
+
+  /** A file with nothing buffered: no bytes were read past the handshake. */
+  makefile(options: { writeBufferLimit?: number }): NbFile {
+    return new NbFile(undefined, undefined, options);
   }
 
   shutdown(): Promise<void> {
