@@ -3,7 +3,8 @@
 // it); a read that is given up stays in flight and the next fill adopts its
 // bytes, so nothing is lost.
 
-import { SocketError, waitFor } from "../coio/mod.ts";
+import { SocketError } from "../coio/mod.ts";
+import { suspend, type Waiter } from "../coio/_waiter.ts";
 
 const MIN_READ = 16384;
 const MAX_READ = 262144;
@@ -14,7 +15,13 @@ export class WebSocketInput {
   start = 0;
   end = 0;
   #conn: Deno.Conn;
-  #pending: Promise<number | null> | undefined = undefined;
+  // The read in flight, and its outcome once it settled (not yet adopted).
+  // Its handlers are bound once, not made per read: this is the hot path.
+  #pending = false;
+  #settled = false;
+  #got: number | null = null;
+  #readError: unknown = undefined;
+  #waiter: Waiter<void> | undefined = undefined;
   #eof = false;
   #readSize = MIN_READ;
 
@@ -34,7 +41,7 @@ export class WebSocketInput {
   /** Drops `n` buffered bytes from the front. */
   consume(n: number): void {
     this.start += n;
-    if (this.start === this.end && this.#pending === undefined) {
+    if (this.start === this.end && !this.#pending) {
       this.start = this.end = 0;
     }
   }
@@ -46,20 +53,21 @@ export class WebSocketInput {
    */
   async fill(n: number): Promise<number> {
     while (this.end - this.start < n && !this.#eof) {
-      if (this.#pending === undefined) {
+      if (!this.#pending) {
         this.#reserve(n);
-        this.#pending = this.#conn.read(this.buf.subarray(this.end));
+        this.#pending = true;
+        this.#settled = false;
+        // An empty buffer is read into whole, without a view made for it.
+        const space = this.end === 0 ? this.buf : this.buf.subarray(this.end);
+        this.#conn.read(space).then(this.#onRead, this.#onReadError);
       }
-      let got: number | null;
-      try {
-        got = await waitFor(this.#pending);
-      } catch (error) {
-        const failure = toSocketError(error);
-        if (failure === undefined) throw error; // cancelled: the read stays in flight
-        this.#pending = undefined;
-        throw failure;
-      }
-      this.#pending = undefined;
+      // A cancelled wait leaves the read in flight: the next fill adopts it.
+      if (!this.#settled) await suspend(this.#park);
+      this.#pending = false;
+      const got = this.#got;
+      const error = this.#readError;
+      this.#readError = undefined;
+      if (error !== undefined) throw toSocketError(error) ?? error;
       if (got === null) {
         this.#eof = true;
         break;
@@ -71,6 +79,30 @@ export class WebSocketInput {
       this.end += got;
     }
     return this.end - this.start;
+  }
+
+  #park = (waiter: Waiter<void>): void => {
+    this.#waiter = waiter;
+  };
+
+  #onRead = (got: number | null): void => {
+    this.#got = got;
+    this.#readDone();
+  };
+
+  #onReadError = (error: unknown): void => {
+    this.#got = null;
+    this.#readError = error ?? new Error("read failed");
+    this.#readDone();
+  };
+
+  #readDone(): void {
+    this.#settled = true;
+    const waiter = this.#waiter;
+    if (waiter !== undefined) {
+      this.#waiter = undefined;
+      waiter.resume(undefined); // false (ignored) if the wait was cancelled
+    }
   }
 
   /** Makes room for a read that brings the buffer to `n` bytes or more. */

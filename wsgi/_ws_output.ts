@@ -16,6 +16,9 @@ export class WebSocketOutput {
   #tail: Promise<void> | undefined = undefined;
   #pending = 0;
   #error: unknown = undefined;
+  // The frame whose write started with no other in flight (handled by the
+  // bound handlers below, with no promise or closure made per frame).
+  #current: Uint8Array | undefined = undefined;
 
   constructor(conn: Deno.Conn) {
     this.#conn = conn;
@@ -33,9 +36,12 @@ export class WebSocketOutput {
     const previous = this.#tail;
     this.#pending++;
     if (previous === undefined) {
-      const done = this.#writeAll(frame);
-      this.#tail = done;
-      done.catch(noop); // kept in #error for the next write
+      // Settles without failing: a failure is kept in #error for the next write.
+      this.#current = frame;
+      this.#tail = this.#conn.write(frame).then(
+        this.#onWritten,
+        this.#onWriteFailed,
+      );
       return RESOLVED;
     }
     const done = this.#writeAfter(previous, frame);
@@ -48,6 +54,22 @@ export class WebSocketOutput {
     const tail = this.#tail;
     if (tail !== undefined) await waitFor(tail.catch(() => {}));
   }
+
+  #onWritten = (written: number): Promise<void> | undefined => {
+    const frame = this.#current!;
+    this.#current = undefined;
+    if (written < frame.length) {
+      return this.#writeAll(frame.subarray(written)).catch(noop);
+    }
+    if (--this.#pending === 0) this.#tail = undefined;
+    return undefined;
+  };
+
+  #onWriteFailed = (error: unknown): void => {
+    this.#current = undefined;
+    this.#error ??= toSocketError(error) ?? error;
+    if (--this.#pending === 0) this.#tail = undefined;
+  };
 
   async #writeAfter(previous: Promise<void>, frame: Uint8Array): Promise<void> {
     try {

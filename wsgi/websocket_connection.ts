@@ -112,6 +112,8 @@ const LINGER_MS = 1000;
 const LINGER_BYTES = 1 << 20;
 // Strings up to this length are encoded straight into the frame.
 const DIRECT_TEXT = 16384;
+// Short ASCII-only text is decoded in JavaScript: cheaper than a decoder call.
+const ASCII_MAX = 128;
 
 const encoder = new TextEncoder();
 // ignoreBOM: a leading U+FEFF is part of the message, not a marker.
@@ -676,7 +678,8 @@ export class WebSocketConnection
       // Validated as each fragment arrives, so bad text fails at once.
       let text: string;
       if (fin && this.#textDecoder === undefined) {
-        text = decodeText(strictDecoder, payload, false);
+        text = (length <= ASCII_MAX ? asciiText(payload) : undefined) ??
+          decodeText(strictDecoder, payload, false);
       } else {
         this.#textDecoder ??= new TextDecoder("utf-8", {
           fatal: true,
@@ -1010,6 +1013,12 @@ function decodeText(
       "invalid UTF-8 in text",
     );
   }
+}
+
+/** `data` as a string when every byte is ASCII (< 0x80), else `undefined`. */
+function asciiText(data: Uint8Array): string | undefined {
+  for (let i = 0; i < data.length; i++) if (data[i] >= 0x80) return undefined;
+  return String.fromCharCode.apply(null, data as unknown as number[]);
 }
 
 function closePayload(code: number, reason: Uint8Array): Uint8Array {
