@@ -53,32 +53,56 @@ export class WebSocketInput {
    */
   async fill(n: number): Promise<number> {
     while (this.end - this.start < n && !this.#eof) {
-      if (!this.#pending) {
-        this.#reserve(n);
-        this.#pending = true;
-        this.#settled = false;
-        // An empty buffer is read into whole, without a view made for it.
-        const space = this.end === 0 ? this.buf : this.buf.subarray(this.end);
-        this.#conn.read(space).then(this.#onRead, this.#onReadError);
-      }
-      // A cancelled wait leaves the read in flight: the next fill adopts it.
-      if (!this.#settled) await suspend(this.#park);
-      this.#pending = false;
-      const got = this.#got;
-      const error = this.#readError;
-      this.#readError = undefined;
-      if (error !== undefined) throw toSocketError(error) ?? error;
-      if (got === null) {
-        this.#eof = true;
-        break;
-      }
-      // Reads that fill their space get bigger ones, up to MAX_READ.
-      if (got === this.buf.length - this.end && this.#readSize < MAX_READ) {
-        this.#readSize *= 2;
-      }
-      this.end += got;
+      const wait = this.wait(n);
+      if (wait !== undefined) await wait;
+      this.adopt();
     }
     return this.end - this.start;
+  }
+
+  /** True once the peer's EOF was read. */
+  get eof(): boolean {
+    return this.#eof;
+  }
+
+  /**
+   * Starts a read (room for `n` bytes or more) unless one is in flight, and
+   * returns the wait for it to settle (a coio wait), or `undefined` when it
+   * has settled already; then {@linkcode adopt} takes its bytes. A cancelled
+   * wait leaves the read in flight: a later wait adopts it.
+   */
+  wait(n: number): Promise<void> | undefined {
+    if (!this.#pending) {
+      this.#reserve(n);
+      this.#pending = true;
+      this.#settled = false;
+      // An empty buffer is read into whole, without a view made for it.
+      const space = this.end === 0 ? this.buf : this.buf.subarray(this.end);
+      this.#conn.read(space).then(this.#onRead, this.#onReadError);
+    }
+    return this.#settled ? undefined : suspend(this.#park);
+  }
+
+  /**
+   * Takes the outcome of the read that settled into the buffer (nothing at
+   * EOF: then `eof` is true).
+   * @throws {SocketError} when the connection failed.
+   */
+  adopt(): void {
+    this.#pending = false;
+    const got = this.#got;
+    const error = this.#readError;
+    this.#readError = undefined;
+    if (error !== undefined) throw toSocketError(error) ?? error;
+    if (got === null) {
+      this.#eof = true;
+      return;
+    }
+    // Reads that fill their space get bigger ones, up to MAX_READ.
+    if (got === this.buf.length - this.end && this.#readSize < MAX_READ) {
+      this.#readSize *= 2;
+    }
+    this.end += got;
   }
 
   #park = (waiter: Waiter<void>): void => {

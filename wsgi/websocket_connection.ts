@@ -530,9 +530,23 @@ export class WebSocketConnection
           await this.#finish();
           return null;
         }
-        const message = this.#inflating !== undefined
-          ? await this.#finishInflate()
-          : await this.#readFrame();
+        const input = this.#in;
+        if (
+          input.end - input.start < 2 && this.#idleTimeout === null &&
+          this.#inflating === undefined
+        ) {
+          // The hot path: wait for bytes right here, with no wait nested
+          // in another async call, then parse what came.
+          if (input.eof) return this.#eof();
+          const wait = input.wait(2);
+          if (wait !== undefined) await wait;
+          input.adopt();
+          continue;
+        }
+        let message = this.#inflating !== undefined
+          ? this.#finishInflate()
+          : this.#readFrame();
+        if (message instanceof Promise) message = await message;
         if (message === undefined) continue;
         if (message === null) return null;
         if (this.#closing) continue; // the app closed: drop what still comes
@@ -560,29 +574,23 @@ export class WebSocketConnection
    * Reads and handles one frame: a message it completes, `undefined` when it
    * completes none, `null` when the connection ended.
    */
-  async #readFrame(): Promise<WebSocketMessage | null | undefined> {
+  #readFrame():
+    | WebSocketMessage
+    | null
+    | undefined
+    | Promise<WebSocketMessage | null | undefined> {
     const input = this.#in;
-    let n = input.end - input.start;
-    if (n < 2) {
-      n = this.#idleTimeout === null
-        ? await input.fill(2)
-        : await this.#fill(2);
-      if (n < 2) return this.#eof();
-    }
-    let buf = input.buf;
-    let at = input.start;
+    const n = input.end - input.start;
+    if (n < 2) return this.#fillThenFrame(2);
+    const buf = input.buf;
+    const at = input.start;
     const b0 = buf[at];
     const b1 = buf[at + 1];
     let length = b1 & 0x7f;
     const masked = b1 >= 0x80;
     const keyAt = length < 126 ? 2 : length === 126 ? 4 : 10;
     const head = keyAt + (masked ? 4 : 0);
-    if (n < head) {
-      n = await this.#fill(head);
-      if (n < head) return this.#eof();
-      buf = input.buf;
-      at = input.start;
-    }
+    if (n < head) return this.#fillThenFrame(head);
     const opcode = b0 & 0x0f;
     const fin = b0 >= 0x80;
     const rsv1 = (b0 & 0x40) !== 0;
@@ -638,12 +646,8 @@ export class WebSocketConnection
       }
     }
     const total = head + length;
-    if (n < total) {
-      n = await this.#fill(total);
-      if (n < total) return this.#eof();
-      buf = input.buf;
-      at = input.start;
-    }
+    // Checked again when the rest has come (nothing was changed yet).
+    if (n < total) return this.#fillThenFrame(total);
     const payload = buf.subarray(at + head, at + total);
     if (masked) {
       const k = at + keyAt;
@@ -655,7 +659,7 @@ export class WebSocketConnection
     if (opcode >= OP_CLOSE) {
       const data = payload.slice();
       input.consume(total);
-      return await this.#onControl(opcode, data);
+      return this.#onControl(opcode, data);
     }
     if (opcode !== OP_CONTINUATION) {
       this.#messageOpcode = opcode;
@@ -672,7 +676,7 @@ export class WebSocketConnection
       const data = this.#deflate!.decompress(parts, this.#maxMessageSize);
       data.catch(noop); // awaited below, or by the next reader
       this.#inflating = { data, text };
-      return await this.#finishInflate();
+      return this.#finishInflate();
     }
     if (this.#messageOpcode === OP_TEXT) {
       // Validated as each fragment arrives, so bad text fails at once.
@@ -711,6 +715,14 @@ export class WebSocketConnection
     }
     this.#endMessage();
     return bytes;
+  }
+
+  /** Reads until `need` bytes are buffered, then reads the frame. */
+  async #fillThenFrame(
+    need: number,
+  ): Promise<WebSocketMessage | null | undefined> {
+    if (await this.#fill(need) < need) return this.#eof();
+    return this.#readFrame();
   }
 
   #endMessage(): void {
