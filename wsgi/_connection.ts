@@ -103,7 +103,10 @@ export interface ServerState {
 /** The server's connection to one client. */
 export class Connection {
   readonly socket: NbSocket;
-  /** Responses are written through this file (its timeout is `writeTimeout`). */
+  /**
+   * The socket's file: requests are read from it and responses written to
+   * it (the server's sweeper, not the file, enforces the timeouts).
+   */
   readonly output: NbFile;
   readonly input: ConnectionInput;
   /** True while waiting for the first byte of a request (safe to close at shutdown). */
@@ -133,6 +136,7 @@ export class Connection {
   // Writes that may wait for the client, and when they must be done by.
   #writing = 0;
   #writeDeadline = Infinity;
+  #closeWhenFlushed = false;
   #appended: Promise<void>;
   /** The tasklet serving the connection (the sweeper raises timeouts into it). */
   tasklet: Tasklet<void> | undefined = undefined;
@@ -145,11 +149,9 @@ export class Connection {
     this.#onClosed = onClosed;
     this.socket = socket;
     this.#state = state;
-    // Responses accumulate until the loop waits for input (or 64 KiB pile up).
-    // Reads and writes go through two files over the socket, so that each
-    // direction has its own buffer and state.
     // Heads are small: start with small reads (they grow for big bodies),
     // so that thousands of idle keep-alive connections stay cheap.
+    // Responses accumulate until the loop waits for input (or 64 KiB pile up).
     socket.readBufferSize = READ_SIZE;
     const file = socket.makefile({ writeBufferLimit: OUTPUT_BUFFER });
     this.input = new ConnectionInput(file);
@@ -617,7 +619,20 @@ export class Connection {
 
   #flushed = (): void => {
     this.#writing--;
+    if (this.#closeWhenFlushed && this.#writing === 0 && this.idle) {
+      this.socket.close();
+    }
   };
+
+  /**
+   * At shutdown: closes the connection if it waits for a request (once its
+   * last answers are out). A busy one closes after its current request.
+   */
+  closeIfIdle(): void {
+    if (!this.idle) return;
+    if (this.#writing > 0) this.#closeWhenFlushed = true;
+    else this.socket.close();
+  }
 
   #flushFailed = (): void => {
     // The client is gone (or too slow): the read that waits meanwhile fails.

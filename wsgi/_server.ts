@@ -291,9 +291,7 @@ export function serveHere(
       stopping.abort();
       // Closing wakes the accept loop and every idle connection (their
       // reads fail); busy ones see `closing` and answer with a close.
-      for (const connection of connections) {
-        if (connection.idle) connection.socket.close();
-      }
+      for (const connection of connections) connection.closeIfIdle();
     }
     return finished;
   };

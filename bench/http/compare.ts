@@ -1,14 +1,16 @@
 // HTTP load comparison with wrk (Debian package): our serve() against
 // Deno.serve, node:http (on Node.js and on Deno) and a raw Deno.listen loop
 // (the practical ceiling), all answering the same 13-byte "Hello, World!".
-// Each server runs in its own process; rounds alternate the servers so that
-// the machine's noise spreads evenly, and the medians are compared.
+// Each server runs in its own process. All are started (and warmed up)
+// first; each round then measures them one after another, keep-alive first,
+// then pipelined, so that the servers compared are measured close together
+// in time. Ratios are medians over rounds of ours / other in the same round.
 //
 //   deno run -A bench/http/compare.ts [--duration=10] [--rounds=3]
 //       [--connections=64] [--threads=1] [--depth=16] [--only=a,b]
 //   deno run -A bench/http/compare.ts --workers   (workers: 1 vs 2, wrk -t2)
 //
-// Results are printed and written to bench/http/results.json.
+// Results are printed and written to bench/http/results[_workers].json.
 
 const args = new Map<string, string>();
 for (const arg of Deno.args) {
@@ -44,28 +46,22 @@ function hasCommand(name: string): boolean {
   }
 }
 
+const ours = (workers: number) => (port: number) => [
+  deno,
+  "run",
+  "-A",
+  `${here}hello_syncless.ts`,
+  `${port}`,
+  `${workers}`,
+];
+
 const allServers: Server[] = workersMode
   ? [
-    {
-      name: "serve() workers: 1",
-      command: (
-        port,
-      ) => [deno, "run", "-A", `${here}hello_syncless.ts`, `${port}`, "1"],
-    },
-    {
-      name: "serve() workers: 2",
-      command: (
-        port,
-      ) => [deno, "run", "-A", `${here}hello_syncless.ts`, `${port}`, "2"],
-    },
+    { name: "serve() workers: 2", command: ours(2) },
+    { name: "serve() workers: 1", command: ours(1) },
   ]
   : [
-    {
-      name: "syncless serve()",
-      command: (
-        port,
-      ) => [deno, "run", "-A", `${here}hello_syncless.ts`, `${port}`],
-    },
+    { name: "syncless serve()", command: ours(1) },
     {
       name: "Deno.serve",
       command: (
@@ -91,8 +87,8 @@ const allServers: Server[] = workersMode
       command: (port) => [deno, "run", "-A", `${here}hello_raw.ts`, `${port}`],
     },
   ];
-const servers = allServers.filter((s) =>
-  only === undefined || only.some((o) => s.name.includes(o))
+const servers = allServers.filter((s, i) =>
+  i === 0 || only === undefined || only.some((o) => s.name.includes(o))
 );
 
 function freePort(): number {
@@ -136,9 +132,13 @@ async function wrk(
   return Number(match[1]);
 }
 
-async function measure(
-  server: Server,
-): Promise<{ keepAlive: number; pipelined: number }> {
+interface Running {
+  server: Server;
+  port: number;
+  child: Deno.ChildProcess;
+}
+
+async function start(server: Server): Promise<Running> {
   const port = freePort();
   const [cmd, ...cmdArgs] = server.command(port);
   const child = new Deno.Command(cmd, {
@@ -146,16 +146,10 @@ async function measure(
     stdout: "null",
     stderr: "inherit",
   }).spawn();
-  try {
-    await waitForPort(port);
-    await wrk(port, 1, false); // warm-up (JIT)
-    const keepAlive = await wrk(port, duration, false);
-    const pipelined = await wrk(port, duration, true);
-    return { keepAlive, pipelined };
-  } finally {
-    child.kill("SIGTERM");
-    await child.status;
-  }
+  await waitForPort(port);
+  await wrk(port, 1, false); // warm-up (JIT)
+  await wrk(port, 1, true);
+  return { server, port, child };
 }
 
 function median(values: number[]): number {
@@ -171,7 +165,8 @@ if (!hasCommand("wrk")) {
   Deno.exit(0);
 }
 
-const samples = new Map<string, { keepAlive: number[]; pipelined: number[] }>();
+type Samples = { keepAlive: number[]; pipelined: number[] };
+const samples = new Map<string, Samples>();
 for (const server of servers) {
   samples.set(server.name, { keepAlive: [], pipelined: [] });
 }
@@ -180,37 +175,53 @@ const load = () =>
 console.log(
   `wrk -t${threads} -c${connections} -d${duration}s, pipelined depth ${depth}, ${rounds} rounds; load ${load()}`,
 );
-for (let round = 1; round <= rounds; round++) {
-  for (const server of servers) {
-    const result = await measure(server);
-    samples.get(server.name)!.keepAlive.push(result.keepAlive);
-    samples.get(server.name)!.pipelined.push(result.pipelined);
-    console.log(
-      `round ${round} ${server.name.padEnd(24)} keep-alive ${
-        result.keepAlive.toFixed(0).padStart(9)
-      } rps  pipelined ${result.pipelined.toFixed(0).padStart(9)} rps`,
-    );
+const running: Running[] = [];
+try {
+  for (const server of servers) running.push(await start(server));
+  for (let round = 1; round <= rounds; round++) {
+    for (const pipelined of [false, true]) {
+      for (const r of running) {
+        const rate = await wrk(r.port, duration, pipelined);
+        const s = samples.get(r.server.name)!;
+        (pipelined ? s.pipelined : s.keepAlive).push(rate);
+        console.log(
+          `round ${round} ${
+            (pipelined ? "pipelined" : "keep-alive").padEnd(10)
+          } ${r.server.name.padEnd(24)} ${rate.toFixed(0).padStart(9)} rps`,
+        );
+      }
+    }
+  }
+} finally {
+  for (const r of running) {
+    r.child.kill("SIGTERM");
+    await r.child.status;
   }
 }
 
-const medians = new Map<string, { keepAlive: number; pipelined: number }>();
-for (const [name, s] of samples) {
-  medians.set(name, {
-    keepAlive: median(s.keepAlive),
-    pipelined: median(s.pipelined),
-  });
+const ourSamples = samples.get(servers[0].name)!;
+/** Median over rounds of ours / other, each pair measured in the same round. */
+function ratio(other: Samples, key: keyof Samples): number {
+  return median(ourSamples[key].map((v, i) => v / other[key][i]));
 }
-const ours = medians.get(servers[0].name)!;
-console.log(`\nmedians (ratio = ${servers[0].name} / other), load ${load()}`);
+const summary: Record<string, unknown> = {};
+console.log(`\nmedians; ratio = ${servers[0].name} / other; load ${load()}`);
 console.log(
   "| server | keep-alive rps | pipelined rps | keep-alive ratio | pipelined ratio |",
 );
 console.log("| --- | ---: | ---: | ---: | ---: |");
-for (const [name, m] of medians) {
+for (const [name, s] of samples) {
+  const row = {
+    keepAlive: median(s.keepAlive),
+    pipelined: median(s.pipelined),
+    keepAliveRatio: ratio(s, "keepAlive"),
+    pipelinedRatio: ratio(s, "pipelined"),
+  };
+  summary[name] = row;
   console.log(
-    `| ${name} | ${m.keepAlive.toFixed(0)} | ${m.pipelined.toFixed(0)} | ${
-      (ours.keepAlive / m.keepAlive).toFixed(2)
-    } | ${(ours.pipelined / m.pipelined).toFixed(2)} |`,
+    `| ${name} | ${row.keepAlive.toFixed(0)} | ${row.pipelined.toFixed(0)} | ${
+      row.keepAliveRatio.toFixed(2)
+    } | ${row.pipelinedRatio.toFixed(2)} |`,
   );
 }
 Deno.writeTextFileSync(
@@ -223,7 +234,7 @@ Deno.writeTextFileSync(
       wrk: { threads, connections, duration, depth },
       load: load(),
       samples: Object.fromEntries(samples),
-      medians: Object.fromEntries(medians),
+      summary,
     },
     null,
     2,
