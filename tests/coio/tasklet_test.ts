@@ -1,6 +1,7 @@
 // Tasklet life cycle: spawn, join, kill, raise, signals, current(), uncaught
 // errors, bad input, and a leak check over many spawn/kill cycles.
 import assert from "node:assert/strict";
+import { AsyncLocalStorage } from "node:async_hooks";
 import {
   current,
   schedule,
@@ -361,4 +362,22 @@ Deno.test("leak: 100k spawn/kill cycles leave no timers, queue entries or joiner
   assert.equal(runQueueLength(), 0);
   anchor.kill();
   await assert.rejects(anchor.join(), TaskletExit);
+});
+
+Deno.test("current: coexists with other code's AsyncLocalStorage, both ways", async () => {
+  const storage = new AsyncLocalStorage<string>();
+  const seen = await storage.run("outside", async () => {
+    const t = spawn({ name: "inner" }, async () => {
+      await sleep(1);
+      const inside = storage.run("inside", async () => {
+        await schedule();
+        return [current().name, storage.getStore()];
+      });
+      return [current().name, storage.getStore(), ...await inside];
+    });
+    return await t.join();
+  });
+  assert.deepEqual(seen, ["inner", "outside", "inner", "inside"]);
+  assert.equal(storage.getStore(), undefined);
+  assert.equal(current().id, 0);
 });
