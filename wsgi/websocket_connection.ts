@@ -376,7 +376,17 @@ export class WebSocketConnection
     if (this.#reading) return this.#receiveFromReader();
     this.#reading = true;
     this.#generation++;
-    return this.#read(false);
+    return this.#read(false, asMessage);
+  }
+
+  /** `receive()` as an iterator result, with no promise in between. */
+  #next(): Promise<IteratorResult<WebSocketMessage>> {
+    if (this.#stash === undefined && !this.#ended && !this.#reading) {
+      this.#reading = true;
+      this.#generation++;
+      return this.#read(false, toIteratorResult);
+    }
+    return this.receive().then(toIteratorResult);
   }
 
   /** Waits for the tasklet that reads now to hand over a message or the turn. */
@@ -411,7 +421,7 @@ export class WebSocketConnection
    */
   [Symbol.asyncIterator](): AsyncIterableIterator<WebSocketMessage> {
     const iterator: AsyncIterableIterator<WebSocketMessage> = {
-      next: () => this.receive().then(toIteratorResult),
+      next: () => this.#next(),
       [Symbol.asyncIterator]: () => iterator,
     };
     return iterator;
@@ -515,20 +525,24 @@ export class WebSocketConnection
    * Reads frames until a message is complete, as the one reader (`#reading`
    * is set by the caller and cleared here); `null` once the connection
    * ended. With `deliver` (the watcher), the message goes to a waiting
-   * receiver or the stash. Only cancellation errors escape, with the state
-   * kept for the next reader.
+   * receiver or the stash. `wrap` shapes what it resolves to (the message,
+   * or an iterator result for `for await`). Only cancellation errors
+   * escape, with the state kept for the next reader.
    */
-  async #read(deliver: boolean): Promise<WebSocketMessage | null> {
+  async #read<R>(
+    deliver: boolean,
+    wrap: (message: WebSocketMessage | null) => R,
+  ): Promise<R> {
     try {
       for (;;) {
-        if (this.#ended) return null;
+        if (this.#ended) return wrap(null);
         if (this.#failure !== undefined) {
           await this.#fail(this.#failure);
-          return null;
+          return wrap(null);
         }
         if (this.#closeReceived) {
           await this.#finish();
-          return null;
+          return wrap(null);
         }
         const input = this.#in;
         if (
@@ -537,7 +551,7 @@ export class WebSocketConnection
         ) {
           // The hot path: wait for bytes right here, with no wait nested
           // in another async call, then parse what came.
-          if (input.eof) return this.#eof();
+          if (input.eof) return wrap(this.#eof());
           const wait = input.wait(2);
           if (wait !== undefined) await wait;
           input.adopt();
@@ -548,21 +562,21 @@ export class WebSocketConnection
           : this.#readFrame();
         if (message instanceof Promise) message = await message;
         if (message === undefined) continue;
-        if (message === null) return null;
+        if (message === null) return wrap(null);
         if (this.#closing) continue; // the app closed: drop what still comes
         if (deliver && !this.#handoff.trySend(message)) this.#stash = message;
-        return message;
+        return wrap(message);
       }
     } catch (error) {
       if (error instanceof WebSocketProtocolError) {
         this.#failure ??= error;
         await this.#fail(this.#failure);
-        return null;
+        return wrap(null);
       }
       if (isTransportError(error)) {
         this.#closeCode ??= CLOSE_ABNORMAL;
         this.#terminate();
-        return null;
+        return wrap(null);
       }
       throw error;
     } finally {
@@ -858,7 +872,7 @@ export class WebSocketConnection
   async #pump(): Promise<void> {
     this.#reading = true;
     this.#generation++;
-    await this.#read(true);
+    await this.#read(true, asMessage);
   }
 
   #onWatcherError = (error: unknown): void => {
@@ -985,6 +999,10 @@ export class WebSocketClosedError extends Error {
     super(message);
     this.name = "WebSocketClosedError";
   }
+}
+
+function asMessage(message: WebSocketMessage | null): WebSocketMessage | null {
+  return message;
 }
 
 function toIteratorResult(
