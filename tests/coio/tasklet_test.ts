@@ -381,3 +381,22 @@ Deno.test("current: coexists with other code's AsyncLocalStorage, both ways", as
   assert.equal(storage.getStore(), undefined);
   assert.equal(current().id, 0);
 });
+
+Deno.test("kill: a tasklet killed after its turn came but before it started never runs", async () => {
+  let ran = false;
+  let victim: Tasklet | undefined;
+  const killer = spawn(async () => {
+    victim = spawn(() => {
+      ran = true;
+    });
+    // Parking in sleep() ends our round and gives the victim its turn at
+    // once; we kill it before its start (a microtask) has run.
+    const nap = sleep(1);
+    assert.equal(victim.alive, true);
+    victim.kill();
+    await nap;
+  });
+  await killer.join();
+  await assert.rejects(victim!.join(), TaskletExit);
+  assert.equal(ran, false);
+});
