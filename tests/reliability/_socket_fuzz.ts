@@ -86,7 +86,12 @@ async function checkOne(
     false,
     "the server neither answered nor closed",
   );
-  const responses = responsesOf(result.data);
+  const all = responsesOf(result.data);
+  // `100 Continue` (Expect: 100-continue) is interim: a final answer follows.
+  const responses = all.filter((r) => r.status !== 100);
+  all.forEach((r, k) => {
+    if (r.status === 100) assert.notEqual(all[k + 1], undefined, "100 alone");
+  });
   stats.cases++;
   stats.responses += responses.length;
   if (responses.length === 0) stats.quietCloses++;
