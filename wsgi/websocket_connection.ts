@@ -187,6 +187,8 @@ export class WebSocketConnection
   #generation = 0;
   #stash: WebSocketMessage | undefined = undefined;
   #handoff = new Channel<WebSocketMessage | typeof TURN>();
+  // Receivers waiting on #handoff (cheaper than its `balance`, which counts).
+  #handoffWaiting = 0;
   #watcher: Tasklet<void>;
 
   // The message being assembled from its frames.
@@ -392,11 +394,14 @@ export class WebSocketConnection
   /** Waits for the tasklet that reads now to hand over a message or the turn. */
   async #receiveFromReader(): Promise<WebSocketMessage | null> {
     let value: WebSocketMessage | typeof TURN;
+    this.#handoffWaiting++;
     try {
       value = await this.#handoff.receive();
     } catch (error) {
       if (error instanceof ChannelClosedError) return null;
       throw error;
+    } finally {
+      this.#handoffWaiting--;
     }
     return value === TURN ? this.receive() : value;
   }
@@ -828,7 +833,7 @@ export class WebSocketConnection
     this.#reading = false;
     // A receiver waiting for the last reader's message reads next.
     if (
-      !this.#ended && this.#stash === undefined && this.#handoff.balance < 0
+      this.#handoffWaiting > 0 && !this.#ended && this.#stash === undefined
     ) {
       this.#handoff.trySend(TURN);
     }
