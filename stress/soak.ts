@@ -29,7 +29,7 @@ export interface SoakResult {
   minRssAfterWarmup: number;
   fdsAfterWarmup: number[];
   fdsAfterClose: number;
-  /** RSS within 25% after warm-up, descriptors back to idle: flat. */
+  /** RSS within 10% of its warm-up value after it, descriptors back to idle. */
   flat: boolean;
   failures: string[];
 }
@@ -92,12 +92,15 @@ export async function soak(
           have = 0;
         }
         if (++done % every === 0) {
-          const sample = {
+          const sample: Sample = {
             requests: done,
             rssKiB: server.rss(),
             fds: server.fds(),
           };
           samples.push(sample);
+          heapQueries.push(
+            server.memory().then((m) => (sample.heapKiB = m.heapUsed >> 10)),
+          );
           log(
             `soak: ${done} requests, server RSS ${
               (sample.rssKiB / 1024).toFixed(1)
@@ -155,13 +158,14 @@ export async function soak(
       `server exit ${stopped.code}: ${stopped.stderr.slice(0, 500)}`,
     );
   }
-  // Warm-up: the first 20% (V8's heap grows to its working size meanwhile).
-  const warmupIndex = samples.findIndex((s) => s.requests >= requests / 5);
+  // Warm-up: the first half (V8 and the allocator grow their pools to the
+  // working size meanwhile); a leak would go on growing in the second half.
+  const warmupIndex = samples.findIndex((s) => s.requests >= requests / 2);
   const warmup = samples[warmupIndex];
   const after = samples.slice(warmupIndex);
   const maxRss = Math.max(...after.map((s) => s.rssKiB));
   const minRss = Math.min(...after.map((s) => s.rssKiB));
-  const flat = maxRss <= minRss * 1.25 && fdsAfterClose === idleFds;
+  const flat = maxRss <= warmup.rssKiB * 1.1 && fdsAfterClose === idleFds;
   if (!flat) failures.push("RSS or descriptors not flat after warm-up");
   return {
     requests: done,
