@@ -145,6 +145,29 @@ const CLOSE_DELIMITED = 2;
 const NO_BODY = 3;
 
 /**
+ * What all responses share, so that the same app answering the same way on
+ * many connections checks and builds things once: the last headers checked
+ * (and what came of them), the last fixed head as bytes, and the last small
+ * response (head and body) as one array. Bytes kept here never change.
+ */
+const cache = {
+  headers: [] as [unknown, unknown][],
+  lines: "",
+  latin1: false,
+  appLength: -1,
+  appClose: false,
+  headBytes: EMPTY as Uint8Array,
+  headStatus: "",
+  headLines: "",
+  headLength: -1,
+  headKeepAlive: false,
+  headDate: "",
+  response: EMPTY as Uint8Array,
+  responseHead: EMPTY as Uint8Array,
+  responseBody: EMPTY as Uint8Array,
+};
+
+/**
  * One response at a time of a connection (reset for each request): it holds
  * what the app set with `startResponse`, sends the head when the body
  * starts, frames the body and knows whether the connection can be reused.
@@ -172,20 +195,6 @@ export class ResponseWriter {
   #started = false;
   #mode = FIXED;
   #pending: Promise<void> | undefined = undefined;
-  // The last headers given: apps send the same ones again and again, so
-  // they are checked and joined once.
-  #lastHeaders: [unknown, unknown][] = [];
-  // The last head sent, as bytes, and what it was made of.
-  #headBytes: Uint8Array = EMPTY;
-  #headStatus = "";
-  #headLines = "";
-  #headLength = -1;
-  #headKeepAlive = false;
-  #headDate = "";
-  // The last small response (head and body) as one array, and its parts.
-  #response: Uint8Array = EMPTY;
-  #responseHead: Uint8Array = EMPTY;
-  #responseBody: Uint8Array = EMPTY;
 
   constructor(sink: ResponseHost) {
     this.sink = sink;
@@ -323,8 +332,14 @@ export class ResponseWriter {
         }`,
       );
     }
-    if (this.#sameHeaders(headers)) return;
-    this.#lastHeaders.length = 0;
+    if (sameHeaders(headers)) {
+      this.#lines = cache.lines;
+      this.#latin1 = cache.latin1;
+      this.#appLength = cache.appLength;
+      this.#appClose = cache.appClose;
+      return;
+    }
+    cache.headers.length = 0;
     let lines = "";
     let latin1 = false;
     let appLength = -1;
@@ -378,25 +393,15 @@ export class ResponseWriter {
     this.#latin1 = latin1;
     this.#appLength = appLength;
     this.#appClose = appClose;
-    const last = this.#lastHeaders;
+    cache.lines = lines;
+    cache.latin1 = latin1;
+    cache.appLength = appLength;
+    cache.appClose = appClose;
+    const last = cache.headers;
     last.length = headers.length;
     for (let i = 0; i < headers.length; i++) {
       last[i] = [headers[i][0], headers[i][1]];
     }
-  }
-
-  /** True when `headers` equal the last ones set (whose results are kept). */
-  #sameHeaders(headers: unknown[]): boolean {
-    const last = this.#lastHeaders;
-    if (headers.length !== last.length || last.length === 0) return false;
-    for (let i = 0; i < last.length; i++) {
-      const pair = headers[i];
-      if (
-        !Array.isArray(pair) || pair.length !== 2 || pair[0] !== last[i][0] ||
-        pair[1] !== last[i][1]
-      ) return false;
-    }
-    return true;
   }
 
   /** Whether the status forbids a body (204, 304). */
@@ -460,22 +465,22 @@ export class ResponseWriter {
     this.bytesSent = body.length;
     // Only bytes that cannot change (from a string) are kept: an app may
     // fill the same Uint8Array anew for each response.
-    if (!immutable) {
-      this.#responseHead = this.#responseBody = EMPTY;
-    } else if (head === this.#responseHead && body === this.#responseBody) {
-      // The same small response as last time: one write of one array, made
-      // when it came the second time (dynamic bodies never pay for it).
-      if (this.#response === EMPTY && body.length <= 1024) {
-        const response = new Uint8Array(head.length + body.length);
-        response.set(head);
-        response.set(body, head.length);
-        this.#response = response;
+    if (immutable) {
+      if (head === cache.responseHead && body === cache.responseBody) {
+        // The same small response as last time: one write of one array,
+        // made when it came the second time (dynamic bodies never pay).
+        if (cache.response === EMPTY && body.length <= 1024) {
+          const response = new Uint8Array(head.length + body.length);
+          response.set(head);
+          response.set(body, head.length);
+          cache.response = response;
+        }
+        if (cache.response !== EMPTY) return this.sink.write(cache.response);
+      } else {
+        cache.responseHead = head;
+        cache.responseBody = body;
+        cache.response = EMPTY;
       }
-      if (this.#response !== EMPTY) return this.sink.write(this.#response);
-    } else {
-      this.#responseHead = head;
-      this.#responseBody = body;
-      this.#response = EMPTY;
     }
     const first = this.sink.write(head);
     if (first === undefined) return this.sink.write(body);
@@ -491,22 +496,22 @@ export class ResponseWriter {
       (status.charCodeAt(1) - 48) * 10 + status.charCodeAt(2) - 48;
     const date = dateLine();
     if (
-      status === this.#headStatus && this.#lines === this.#headLines &&
-      length === this.#headLength && keepAlive === this.#headKeepAlive &&
-      date === this.#headDate
+      status === cache.headStatus && this.#lines === cache.headLines &&
+      length === cache.headLength && keepAlive === cache.headKeepAlive &&
+      date === cache.headDate
     ) {
-      return this.#headBytes;
+      return cache.headBytes;
     }
     const head = "HTTP/1.1 " + status + "\r\n" + SERVER_LINE + date +
       this.#lines + (length >= 0 ? `Content-Length: ${length}\r\n` : "") +
       (keepAlive ? KEEP_ALIVE_LINE : CLOSE_LINE);
     const bytes = this.#latin1 ? latin1Bytes(head) : encoder.encode(head);
-    this.#headStatus = status;
-    this.#headLines = this.#lines;
-    this.#headLength = length;
-    this.#headKeepAlive = keepAlive;
-    this.#headDate = date;
-    this.#headBytes = bytes;
+    cache.headStatus = status;
+    cache.headLines = this.#lines;
+    cache.headLength = length;
+    cache.headKeepAlive = keepAlive;
+    cache.headDate = date;
+    cache.headBytes = bytes;
     return bytes;
   }
 
@@ -612,6 +617,20 @@ export class ResponseWriter {
     }
     await this.sink.flush();
   }
+}
+
+/** True when `headers` equal the last ones checked (whose results are kept). */
+function sameHeaders(headers: unknown[]): boolean {
+  const last = cache.headers;
+  if (headers.length !== last.length || last.length === 0) return false;
+  for (let i = 0; i < last.length; i++) {
+    const pair = headers[i];
+    if (
+      !Array.isArray(pair) || pair.length !== 2 || pair[0] !== last[i][0] ||
+      pair[1] !== last[i][1]
+    ) return false;
+  }
+  return true;
 }
 
 /** A body chunk as bytes: strings as UTF-8. */
