@@ -116,6 +116,16 @@ export function responsesOf(data: Uint8Array): ParsedResponse[] {
   return out;
 }
 
+/** True where /proc tells descriptor counts (Linux); tests that count skip elsewhere. */
+export const HAS_PROC: boolean = (() => {
+  try {
+    Deno.statSync("/proc/self/fd");
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
 /** Number of open file descriptors of this process. */
 export function openFds(): number {
   let n = 0;

@@ -9,7 +9,14 @@ import { pendingTimerCount } from "../../coio/_timers.ts";
 import { Tasklet } from "../../coio/mod.ts";
 import { serve, type WsgiApp } from "../../wsgi/mod.ts";
 import { parseResponse } from "../wsgi/_helpers.ts";
-import { exchangeRaw, openFds, pool, responsesOf, waitUntil } from "./_net.ts";
+import {
+  exchangeRaw,
+  HAS_PROC,
+  openFds,
+  pool,
+  responsesOf,
+  waitUntil,
+} from "./_net.ts";
 
 const encoder = new TextEncoder();
 const HEADERS_TIMEOUT = 1_000;
@@ -154,6 +161,10 @@ function nodeClient(
 }
 
 Deno.test("resets mid-request and mid-response, and readers that stop, leak nothing", async () => {
+  if (!HAS_PROC) {
+    console.log("SKIP: counting descriptors needs /proc (Linux)");
+    return;
+  }
   const fdsBefore = openFds();
   const timersBefore = pendingTimerCount();
   const taskletsBefore = Tasklet.aliveCount;
@@ -257,5 +268,9 @@ Deno.test("resets mid-request and mid-response, and readers that stop, leak noth
     "descriptors back to the start",
   );
   assert.equal(pendingTimerCount(), timersBefore, "no coio timer left behind");
-  assert.equal(Tasklet.aliveCount, taskletsBefore, "no tasklet left behind");
+  // The accept loop's tasklet ends right after `finished` resolves.
+  assert.ok(
+    await waitUntil(() => Tasklet.aliveCount === taskletsBefore, 1_000),
+    `${Tasklet.aliveCount - taskletsBefore} tasklets left behind`,
+  );
 });
