@@ -12,6 +12,7 @@ import { parseResponse } from "../wsgi/_helpers.ts";
 import {
   exchangeRaw,
   HAS_PROC,
+  isReset,
   openFds,
   pool,
   responsesOf,
@@ -22,6 +23,7 @@ const encoder = new TextEncoder();
 const HEADERS_TIMEOUT = 1_000;
 const BODY_TIMEOUT = 1_000;
 const BIG = new Uint8Array(8 << 20).fill(0x61);
+const HUGE = 64 << 20;
 
 const app: WsgiApp = async (environ, startResponse) => {
   const path = environ.PATH_INFO;
@@ -29,6 +31,13 @@ const app: WsgiApp = async (environ, startResponse) => {
   if (path === "/big") {
     startResponse("200 OK", [["Content-Type", "application/octet-stream"]]);
     return BIG;
+  }
+  if (path === "/huge") {
+    // 64 MiB: far more than loopback socket buffers can absorb.
+    startResponse("200 OK", [["Content-Type", "application/octet-stream"]]);
+    return (async function* () {
+      for (let i = 0; i < HUGE / 65536; i++) yield BIG.subarray(0, 65536);
+    })();
   }
   if (path === "/stream") {
     startResponse("200 OK", [["Content-Type", "application/octet-stream"]]);
@@ -174,6 +183,8 @@ Deno.test("resets mid-request and mid-response, and readers that stop, leak noth
     headersTimeout: 2_000,
     bodyTimeout: 2_000,
     writeTimeout: 1_000,
+    // Long enough that only writeTimeout can end a stalled reader's connection.
+    keepAliveTimeout: 30_000,
     onError: (error) => errors.push(error),
   });
   const port = server.addr.port!;
@@ -217,27 +228,30 @@ Deno.test("resets mid-request and mid-response, and readers that stop, leak noth
       await waitUntil(() => openFds() <= serverFds, 10_000),
       `descriptors after resets: ${openFds()} open, ${serverFds} idle`,
     );
-    // Readers that ask for 8 MiB and stop reading: writeTimeout cuts them
-    // off (the server closes its 10 sockets while ours stay open).
-    const received: number[] = [];
-    const stalled: net.Socket[] = [];
-    const closed: Promise<void>[] = [];
+    // Readers that ask for 64 MiB and stop reading (a Deno.Conn reads only
+    // when asked): writeTimeout cuts them off, so the server's connection
+    // tasklets end while our sockets stay open.
+    const stalled: Deno.Conn[] = [];
     for (let i = 0; i < 10; i++) {
-      closed.push(nodeClient(port, (socket, got) => {
-        socket.write("GET /big HTTP/1.1\r\nHost: h\r\n\r\n");
-        socket.pause();
-        stalled.push(socket);
-        socket.on("close", () => received.push(got()));
-      }));
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      await conn.write(encoder.encode("GET /huge HTTP/1.1\r\nHost: h\r\n\r\n"));
+      stalled.push(conn);
     }
-    assert.ok(await waitUntil(() => stalled.length === 10, 5_000));
     assert.ok(
-      await waitUntil(() => openFds() <= serverFds + 10, 10_000),
+      await waitUntil(() => Tasklet.aliveCount <= taskletsIdle, 10_000),
       "the server cut off readers that stopped reading",
     );
-    for (const socket of stalled) socket.resume();
-    await Promise.all(closed);
-    for (const n of received) assert.ok(n < BIG.length, `got all ${n} bytes`);
+    for (const conn of stalled) {
+      let received = 0;
+      const buf = new Uint8Array(1 << 20);
+      try {
+        for (let n; (n = await conn.read(buf)) !== null;) received += n;
+      } catch (error) {
+        if (!isReset(error)) throw error;
+      }
+      conn.close();
+      assert.ok(received < HUGE, `got all ${received} bytes`);
+    }
     // Every server-side socket is closed again: no connection lingers.
     assert.ok(
       await waitUntil(() => openFds() <= serverFds, 10_000),
