@@ -57,6 +57,7 @@ export interface ServeOptions {
   /**
    * Milliseconds a request head may take from its first byte to its end (a
    * slower one gets 408); also how long a new connection may stay silent.
+   * Timeouts are checked a few times a second; `Infinity` turns one off.
    * @default {10000}
    */
   headersTimeout?: number;

@@ -179,8 +179,12 @@ const running: Running[] = [];
 try {
   for (const server of servers) running.push(await start(server));
   for (let round = 1; round <= rounds; round++) {
+    // Each round starts with another server, so that none is always first.
+    const order = running.map((_, i) =>
+      running[(i + round - 1) % running.length]
+    );
     for (const pipelined of [false, true]) {
-      for (const r of running) {
+      for (const r of order) {
         const rate = await wrk(r.port, duration, pipelined);
         const s = samples.get(r.server.name)!;
         (pipelined ? s.pipelined : s.keepAlive).push(rate);
@@ -234,6 +238,13 @@ Deno.writeTextFileSync(
       wrk: { threads, connections, duration, depth },
       load: load(),
       samples: Object.fromEntries(samples),
+      // { server: { keepAlive, pipelined } } (read by bench/_http_chart.ts).
+      medians: Object.fromEntries(
+        [...samples].map(([name, s]) => [name, {
+          keepAlive: median(s.keepAlive),
+          pipelined: median(s.pipelined),
+        }]),
+      ),
       summary,
     },
     null,
