@@ -49,7 +49,7 @@ export interface StartTlsOptions {
 export class NbSocket {
   #conn: Deno.Conn;
   #rb: ReadBuffer;
-  #io: NbFile;
+  #file: NbFile | undefined = undefined;
   #writer: ByteWriter;
   #timeout: number | null;
   #closed = false;
@@ -81,9 +81,14 @@ export class NbSocket {
     this.#timeout = timeout;
     this.#rb = new ReadBuffer(conn);
     this.#writer = { write: (p) => this.#conn.write(p) };
-    this.#io = nbFileSharing(this.#rb, this.#writer, {
+  }
+
+  // The socket's own unbuffered file, made on first use: a server that only
+  // reads and writes through makefile() never pays for it.
+  get #io(): NbFile {
+    return this.#file ??= nbFileSharing(this.#rb, this.#writer, {
       writeBufferLimit: 0,
-      timeout,
+      timeout: this.#timeout,
       onClose: () => undefined,
     });
   }
@@ -124,7 +129,7 @@ export class NbSocket {
   settimeout(ms: number | null): void {
     checkTimeout(ms);
     this.#timeout = ms ?? null;
-    this.#io.settimeout(this.#timeout);
+    this.#file?.settimeout(this.#timeout);
   }
 
   /** The per-wait timeout in ms (`null`: wait forever). */
