@@ -5,6 +5,7 @@
 // streamed chunk by chunk otherwise).
 
 import type { Environ, FetchApp, ServeInfo, WsgiApp } from "./environ.ts";
+import { reasonPhrase } from "./_response.ts";
 
 const BODYLESS = new Set(["GET", "HEAD"]);
 
@@ -102,7 +103,9 @@ export function fetchAppToWsgi(app: FetchApp): WsgiApp {
       headers.push(["set-cookie", cookie]);
     }
     startResponse(
-      `${response.status} ${response.statusText || "Status"}`,
+      `${response.status} ${
+        response.statusText || reasonPhrase(response.status)
+      }`,
       headers,
     );
     const stream = response.body;

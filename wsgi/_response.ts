@@ -35,20 +35,75 @@ const ASCII_VALUE = /^[\t\x20-\x7e]*$/;
 const LATIN1_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 const DIGITS = /^[0-9]{1,15}$/;
 
-/** Reason phrases of the statuses the server itself sends. */
+/** Reason phrases of the registered statuses (RFC 9110 and the IANA registry). */
 export const REASONS: Readonly<Record<number, string>> = {
+  200: "OK",
+  201: "Created",
+  202: "Accepted",
+  203: "Non-Authoritative Information",
+  204: "No Content",
+  205: "Reset Content",
+  206: "Partial Content",
+  207: "Multi-Status",
+  208: "Already Reported",
+  226: "IM Used",
+  300: "Multiple Choices",
+  301: "Moved Permanently",
+  302: "Found",
+  303: "See Other",
+  304: "Not Modified",
+  305: "Use Proxy",
+  307: "Temporary Redirect",
+  308: "Permanent Redirect",
   400: "Bad Request",
+  401: "Unauthorized",
+  402: "Payment Required",
+  403: "Forbidden",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  406: "Not Acceptable",
+  407: "Proxy Authentication Required",
   408: "Request Timeout",
+  409: "Conflict",
+  410: "Gone",
+  411: "Length Required",
+  412: "Precondition Failed",
   413: "Content Too Large",
   414: "URI Too Long",
+  415: "Unsupported Media Type",
+  416: "Range Not Satisfiable",
+  417: "Expectation Failed",
   421: "Misdirected Request",
+  422: "Unprocessable Content",
+  423: "Locked",
+  424: "Failed Dependency",
+  425: "Too Early",
   426: "Upgrade Required",
+  428: "Precondition Required",
+  429: "Too Many Requests",
   431: "Request Header Fields Too Large",
+  451: "Unavailable For Legal Reasons",
   500: "Internal Server Error",
   501: "Not Implemented",
+  502: "Bad Gateway",
   503: "Service Unavailable",
+  504: "Gateway Timeout",
   505: "HTTP Version Not Supported",
+  506: "Variant Also Negotiates",
+  507: "Insufficient Storage",
+  508: "Loop Detected",
+  511: "Network Authentication Required",
 };
+
+/** The reason phrase for `status`, or its class's name when unregistered. */
+export function reasonPhrase(status: number): string {
+  return REASONS[status] ??
+    (status >= 500
+      ? "Server Error"
+      : status >= 400
+      ? "Client Error"
+      : "Status");
+}
 
 const SERVER_LINE = "Server: syncless\r\n";
 const KEEP_ALIVE_LINE = "Connection: keep-alive\r\n\r\n";
@@ -116,7 +171,7 @@ export function errorResponse(
   message: string,
   headers: readonly (readonly [string, string])[] = [],
 ): string {
-  const reason = REASONS[status] ?? "Error";
+  const reason = reasonPhrase(status);
   // The message is ours, but keep it printable ASCII so its length is its size.
   const text = message.replace(/[^\x20-\x7e]/g, "?");
   const body = status === 500 ? `${reason}\n` : `${reason}: ${text}\n`;

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import {
   type Environ,
   type FetchApp,
+  HttpError,
   type StartResponse,
   toFetchHandler,
 } from "../../wsgi/mod.ts";
@@ -171,6 +172,28 @@ Deno.test("fetch-style app: Set-Cookie kept apart, null bodies, errors become 50
   );
   assert.equal(errors.length, 2);
   assert.ok(errors[1] instanceof TypeError);
+});
+
+Deno.test("status lines carry the registered reason phrase when the app gives none", async () => {
+  const app: FetchApp = {
+    fetch(request) {
+      const path = new URL(request.url).pathname;
+      if (path === "/missing") return new Response("no", { status: 404 });
+      if (path === "/teapot") return new Response("tea", { status: 599 });
+      throw new HttpError(403, "members only");
+    },
+  };
+  await withServer(app, { onError: () => {} }, async (_server, port) => {
+    const raw = await exchange(
+      port,
+      `GET /missing HTTP/1.1\r\n${H}\r\nGET /teapot HTTP/1.1\r\n${H}\r\n`,
+    );
+    assert.match(raw, /^HTTP\/1\.1 404 Not Found\r\n/);
+    assert.match(raw, /\r\n\r\nnoHTTP\/1\.1 599 Server Error\r\n/);
+    const forbidden = await exchange(port, `GET /x HTTP/1.1\r\n${H}\r\n`);
+    assert.match(forbidden, /^HTTP\/1\.1 403 Forbidden\r\n/);
+    assert.match(forbidden, /\r\n\r\nForbidden: members only\n$/);
+  });
 });
 
 Deno.test("fetch-style app: this is the app object (Hono-style), Deno fetch keeps alive", async () => {
