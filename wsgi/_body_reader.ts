@@ -1,6 +1,7 @@
 // `wsgi.input`: the request body, read straight out of the connection's
 // buffer and stopped at its end, whether framed by Content-Length or chunked.
 
+import { checkInteger, concat, stripLineEnd } from "./_bytes.ts";
 import { TimeoutError, WouldBlockError } from "../coio/mod.ts";
 import { parseChunkHeader, parseTrailers } from "./_chunked.ts";
 import type { ConnectionInput } from "./_input.ts";
@@ -109,7 +110,7 @@ export class RequestBody implements BodyReader {
       if (got === n) break;
       available = await this.#ready();
     }
-    return concat(parts, got);
+    return parts.length === 1 ? parts[0] : concat(parts, got);
   }
 
   async readAtMost(n: number): Promise<Uint8Array> {
@@ -143,11 +144,7 @@ export class RequestBody implements BodyReader {
   }
 
   async readlineStripend(limit = -1): Promise<Uint8Array | null> {
-    const line = await this.readline(limit);
-    const n = line.length;
-    if (n === 0) return null;
-    if (line[n - 1] !== LF) return line;
-    return line.subarray(0, n >= 2 && line[n - 2] === CR ? n - 2 : n - 1);
+    return stripLineEnd(await this.readline(limit));
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
@@ -322,20 +319,3 @@ class EmptyBody implements BodyReader {
 
 /** The shared body of every request that has none. */
 export const EMPTY_BODY: EmptyBody = new EmptyBody();
-
-function concat(parts: Uint8Array[], total: number): Uint8Array {
-  if (parts.length === 1) return parts[0];
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
-
-function checkInteger(n: number, what: string): void {
-  if (typeof n !== "number" || !Number.isInteger(n)) {
-    throw new TypeError(`${what} must be an integer, got ${String(n)}`);
-  }
-}

@@ -1,11 +1,11 @@
 // `wsgi.input` over a web `ReadableStream` (the body of a `Request` that
 // `Deno.serve` hands to `toFetchHandler`).
 
+import { checkInteger, concat, stripLineEnd } from "./_bytes.ts";
 import type { BodyReader } from "./environ.ts";
 
 const EMPTY = new Uint8Array(0);
 const LF = 10;
-const CR = 13;
 
 /** A {@linkcode BodyReader} over a byte stream (or no body at all). */
 export class StreamBody implements BodyReader {
@@ -93,11 +93,7 @@ export class StreamBody implements BodyReader {
   }
 
   async readlineStripend(limit = -1): Promise<Uint8Array | null> {
-    const line = await this.readline(limit);
-    const n = line.length;
-    if (n === 0) return null;
-    if (line[n - 1] !== LF) return line;
-    return line.subarray(0, n >= 2 && line[n - 2] === CR ? n - 2 : n - 1);
+    return stripLineEnd(await this.readline(limit));
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
@@ -106,23 +102,5 @@ export class StreamBody implements BodyReader {
       if (line.length === 0) return;
       yield line;
     }
-  }
-}
-
-function concat(parts: Uint8Array[], total: number): Uint8Array {
-  if (parts.length === 0) return EMPTY;
-  if (parts.length === 1) return parts[0].slice();
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
-
-function checkInteger(n: number, what: string): void {
-  if (typeof n !== "number" || !Number.isInteger(n)) {
-    throw new TypeError(`${what} must be an integer, got ${String(n)}`);
   }
 }

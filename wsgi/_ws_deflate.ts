@@ -3,6 +3,7 @@
 // which (unlike CompressionStream) can sync-flush at each message's end and
 // keep their window from one message to the next (context takeover).
 
+import { concat } from "./_bytes.ts";
 import zlib from "node:zlib";
 import { CLOSE_INVALID_DATA, CLOSE_TOO_BIG } from "./_ws_frame.ts";
 import { WebSocketProtocolError } from "./_ws_frame.ts";
@@ -248,17 +249,6 @@ class ZlibJob {
     this.stream.close();
     reject?.(error);
   }
-}
-
-/** Joins `parts` (of `size` bytes in all) into one array. */
-export function concat(parts: Uint8Array[], size: number): Uint8Array {
-  const result = new Uint8Array(size);
-  let offset = 0;
-  for (const part of parts) {
-    result.set(part, offset);
-    offset += part.length;
-  }
-  return result;
 }
 
 /**

@@ -17,11 +17,8 @@ import {
   type Tasklet,
   waitFor,
 } from "../coio/mod.ts";
-import {
-  concat,
-  parseAgreedDeflate,
-  PerMessageDeflate,
-} from "./_ws_deflate.ts";
+import { concat } from "./_bytes.ts";
+import { parseAgreedDeflate, PerMessageDeflate } from "./_ws_deflate.ts";
 import {
   CLOSE_ABNORMAL,
   CLOSE_GOING_AWAY,
