@@ -2,10 +2,23 @@
  * Overhead of the patches: a keep-alive fetch loop and a Deno.connect loop
  * against a Deno.serve server in a child process, unpatched vs patched, in
  * the main tasklet, inside a tasklet, and inside a tasklet's timeout scope.
- * Scenarios alternate round by round so that the machine's noise hits them
- * alike; the figures are medians over rounds of the time per operation.
  *
- *   deno run -A bench/patch.ts [pairs=15] [requests per batch=100]
+ *   deno run -A --v8-flags=--expose-gc bench/patch.ts [--pairs=21] [--batch=200]
+ *
+ * Each round runs one unpatched/patched pair of batches per case, the cases
+ * in a rotating order and the two sides of each pair in alternating order,
+ * so that the machine's drifts hit both sides alike; every batch runs in a
+ * new tasklet. The figure is CPU time of the JavaScript thread per
+ * operation (clock_gettime(CLOCK_THREAD_CPUTIME_ID) through FFI; the
+ * process's CPU time where libc cannot be opened): waiting for a busy core
+ * is not in it, nor the GC and compiler helper threads, whose share shows in
+ * the process-CPU ratio beside it. With `--expose-gc`, a young-generation GC
+ * before and after each batch charges each batch for its own garbage.
+ * Reported: the median of the pairs' patched/unpatched ratios with its
+ * quartiles. Two control rows tell what the ratios are worth: "same vs same"
+ * runs identical unpatched batches on both sides (the noise floor), and
+ * "own signal" gives unpatched fetch a plain AbortSignal (Deno's own cost of
+ * an abortable request, which any cancellation of a fetch must pay).
  */
 import process from "node:process";
 import { spawn } from "../coio/spawn.ts";
@@ -25,8 +38,45 @@ if (Deno.args[0] === "--server") {
   Deno.exit(0);
 }
 
-const rounds = Number(Deno.args[0] ?? 15);
-const requests = Number(Deno.args[1] ?? 100);
+const options = new Map(
+  Deno.args.map((arg) => {
+    const [key, value] = arg.replace(/^--/, "").split("=");
+    return [key, Number(value)] as const;
+  }),
+);
+const pairs = options.get("pairs") ?? 21;
+const requests = options.get("batch") ?? 200;
+const connects = Math.max(1, Math.floor(requests / 4));
+
+const gc = (globalThis as { gc?: (options?: { type: string }) => void }).gc;
+const minorGc = gc === undefined ? () => {} : () => gc({ type: "minor" });
+
+// CPU time of this thread alone: clock_gettime(CLOCK_THREAD_CPUTIME_ID)
+// through libc. /proc/thread-self/schedstat is no substitute: for a running
+// thread it lags by up to a scheduler tick.
+const CLOCK_THREAD_CPUTIME_ID = 3;
+const libc = (() => {
+  try {
+    return Deno.dlopen("libc.so.6", {
+      clock_gettime: { parameters: ["i32", "buffer"], result: "i32" },
+    });
+  } catch {
+    return undefined;
+  }
+})();
+const timespec = new BigInt64Array(2);
+
+/** CPU µs used so far by this thread (by the process, without libc). */
+function threadCpu(): number {
+  if (libc === undefined) return processCpu();
+  libc.symbols.clock_gettime(CLOCK_THREAD_CPUTIME_ID, timespec);
+  return Number(timespec[0]) * 1e6 + Number(timespec[1]) / 1000;
+}
+
+function processCpu(): number {
+  const { user, system } = process.cpuUsage();
+  return user + system;
+}
 
 const child = new Deno.Command(Deno.execPath(), {
   args: ["run", "-A", new URL(import.meta.url).pathname, "--server"],
@@ -45,16 +95,17 @@ const url = `http://127.0.0.1:${port}/`;
 
 type Where = "main" | "tasklet" | "scope";
 
-/** Runs `body` in the main tasklet, in a tasklet, or in a tasklet's scope. */
+/** Runs `body` in the main tasklet, in a new tasklet, or in its scope. */
 function runIn<T>(where: Where, body: () => Promise<T>): Promise<T> {
   if (where === "main") return body();
   if (where === "tasklet") return spawn(body).join();
   return spawn(() => withTimeout(60_000, body)).join();
 }
 
-async function fetchLoop(n: number): Promise<void> {
+async function fetchLoop(n: number, signal?: AbortSignal): Promise<void> {
+  const init = signal === undefined ? undefined : { signal };
   for (let i = 0; i < n; i++) {
-    const response = await fetch(url);
+    const response = await fetch(url, init);
     await response.text();
   }
 }
@@ -76,84 +127,102 @@ function patch(on: boolean): void {
   }
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2
-    ? sorted[middle]
-    : (sorted[middle - 1] + sorted[middle]) / 2;
+interface Case {
+  operation: string;
+  where: Where;
+  n: number;
+  /** One batch of the case's unpatched (false) or patched (true) side. */
+  side: (patched: boolean) => Promise<void>;
 }
 
-/**
- * CPU µs (user + system, this process only: the server is a child) and wall
- * µs per operation of one batch, patched or not, in `where`. CPU time is the
- * steadier figure on a shared machine: waiting for a busy core is not in it.
- */
-async function batch(
-  loop: (n: number) => Promise<void>,
-  n: number,
-  where: Where,
+const ownSignal = new AbortController().signal;
+const cases: Case[] = [];
+for (const where of ["main", "tasklet", "scope"] as const) {
+  cases.push({
+    operation: "fetch",
+    where,
+    n: requests,
+    side: (patched) => patchedRun(patched, where, () => fetchLoop(requests)),
+  });
+}
+for (const where of ["main", "tasklet", "scope"] as const) {
+  cases.push({
+    operation: "Deno.connect",
+    where,
+    n: connects,
+    side: (patched) => patchedRun(patched, where, () => connectLoop(connects)),
+  });
+}
+cases.push({
+  operation: "control: same vs same",
+  where: "tasklet",
+  n: requests,
+  side: () => runIn("tasklet", () => fetchLoop(requests)),
+});
+cases.push({
+  operation: "control: own signal",
+  where: "tasklet",
+  n: requests,
+  side: (withSignal) =>
+    runIn(
+      "tasklet",
+      () => fetchLoop(requests, withSignal ? ownSignal : undefined),
+    ),
+});
+
+async function patchedRun(
   patched: boolean,
-): Promise<{ cpu: number; wall: number }> {
+  where: Where,
+  loop: () => Promise<void>,
+): Promise<void> {
   patch(patched);
   try {
-    const cpuStart = process.cpuUsage();
-    const started = performance.now();
-    await runIn(where, () => loop(n));
-    const wall = (performance.now() - started) * 1000 / n;
-    const { user, system } = process.cpuUsage(cpuStart);
-    return { cpu: (user + system) / n, wall };
+    await runIn(where, loop);
   } finally {
     patch(false);
   }
 }
 
-interface Row {
-  operation: string;
-  where: Where;
-  plain: number[];
-  patched: number[];
-  ratios: number[];
-  plainWall: number[];
-  patchedWall: number[];
+interface Sample {
+  thread: number;
+  process: number;
+  wall: number;
 }
 
-const rows: Row[] = [];
-const loops = [
-  ["fetch", fetchLoop, requests],
-  ["Deno.connect", connectLoop, Math.max(1, Math.floor(requests / 3))],
-] as const;
+/** Thread CPU, process CPU and wall µs per operation of one batch. */
+async function measure(c: Case, patched: boolean): Promise<Sample> {
+  minorGc();
+  const thread = threadCpu();
+  const cpu = processCpu();
+  const started = performance.now();
+  await c.side(patched);
+  minorGc();
+  return {
+    thread: (threadCpu() - thread) / c.n,
+    process: (processCpu() - cpu) / c.n,
+    wall: (performance.now() - started) * 1000 / c.n,
+  };
+}
+
+const samples = cases.map(() => ({
+  plain: [] as Sample[],
+  patched: [] as Sample[],
+}));
 
 try {
-  for (const [operation, loop, n] of loops) {
-    for (const where of ["main", "tasklet", "scope"] as const) {
-      const row: Row = {
-        operation,
-        where,
-        plain: [],
-        patched: [],
-        ratios: [],
-        plainWall: [],
-        patchedWall: [],
-      };
-      await batch(loop, n, where, false); // warm-up
-      await batch(loop, n, where, true);
-      // Adjacent pairs, in alternating order, so drifts in the machine's load
-      // hit both sides of each ratio alike.
-      for (let pair = 0; pair < rounds; pair++) {
-        const patchedFirst = pair % 2 === 1;
-        const first = await batch(loop, n, where, patchedFirst);
-        const second = await batch(loop, n, where, !patchedFirst);
-        const [plain, patched] = patchedFirst
-          ? [second, first]
-          : [first, second];
-        row.plain.push(plain.cpu);
-        row.patched.push(patched.cpu);
-        row.ratios.push(patched.cpu / plain.cpu);
-        row.plainWall.push(plain.wall);
-        row.patchedWall.push(patched.wall);
-      }
-      rows.push(row);
+  // Warm-up: both sides of every case, so that the JIT has seen them all.
+  for (const c of cases) {
+    await measure(c, false);
+    await measure(c, true);
+  }
+  for (let round = 0; round < pairs; round++) {
+    for (let k = 0; k < cases.length; k++) {
+      const index = (round + k) % cases.length;
+      const patchedFirst = round % 2 === 1;
+      const first = await measure(cases[index], patchedFirst);
+      const second = await measure(cases[index], !patchedFirst);
+      samples[index].plain.push(patchedFirst ? second : first);
+      samples[index].patched.push(patchedFirst ? first : second);
     }
   }
 } finally {
@@ -161,6 +230,42 @@ try {
   await reader.cancel();
   await child.status;
 }
+
+function quantile(values: number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (sorted.length - 1) * q;
+  const low = Math.floor(at);
+  const high = Math.ceil(at);
+  return sorted[low] + (sorted[high] - sorted[low]) * (at - low);
+}
+const median = (values: number[]) => quantile(values, 0.5);
+
+console.log(
+  `pairs=${pairs}, batches of ${requests} fetches / ${connects} connects; ` +
+    `CPU = ${
+      libc === undefined ? "process (cpuUsage)" : "JavaScript thread"
+    }; young GC per batch: ${gc === undefined ? "no (no --expose-gc)" : "yes"}`,
+);
+console.log(
+  "| operation | where | unpatched CPU µs | patched CPU µs | ratio: median of pairs (q1-q3) | process CPU ratio | unpatched wall µs | patched wall µs |",
+);
+console.log("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+cases.forEach((c, i) => {
+  const { plain, patched } = samples[i];
+  const ratios = plain.map((p, j) => patched[j].thread / p.thread);
+  const processRatios = plain.map((p, j) => patched[j].process / p.process);
+  const f = (x: number) => x.toFixed(1);
+  const r = (x: number) => x.toFixed(3);
+  console.log(
+    `| ${c.operation} | ${c.where} | ${
+      f(median(plain.map((s) => s.thread)))
+    } | ${f(median(patched.map((s) => s.thread)))} | ${r(median(ratios))} (${
+      r(quantile(ratios, 0.25))
+    }-${r(quantile(ratios, 0.75))}) | ${r(median(processRatios))} | ${
+      f(median(plain.map((s) => s.wall)))
+    } | ${f(median(patched.map((s) => s.wall)))} |`,
+  );
+});
 
 // The wrapper alone: the same calls on a transport that answers at once, so
 // that what is left is the patch's own work per call.
@@ -173,43 +278,22 @@ async function wrapperOverhead(where: Where): Promise<[number, number]> {
     for (let i = 0; i < calls; i++) await fetch(url);
   };
   try {
-    const samples: [number[], number[]] = [[], []];
-    for (let r = 0; r < rounds; r++) {
+    const results: [number[], number[]] = [[], []];
+    for (let r = 0; r < pairs; r++) {
       for (const patched of [false, true]) {
         if (patched) patchFetch();
-        const started = performance.now();
+        const started = threadCpu();
         await runIn(where, loop);
-        samples[patched ? 1 : 0].push(
-          (performance.now() - started) * 1000 / calls,
-        );
+        results[patched ? 1 : 0].push((threadCpu() - started) / calls);
         unpatchFetch();
       }
     }
-    return [median(samples[0]), median(samples[1])];
+    return [median(results[0]), median(results[1])];
   } finally {
     globalThis.fetch = realFetch;
   }
 }
 
-console.log(
-  `pairs=${rounds} batch=${requests} fetches (${
-    Math.max(1, Math.floor(requests / 3))
-  } connects): medians over adjacent unpatched/patched batch pairs; ` +
-    `ratio = median of the pairs' patched/unpatched CPU time`,
-);
-console.log(
-  "| operation | where | unpatched CPU µs | patched CPU µs | ratio | unpatched wall µs | patched wall µs |",
-);
-console.log("| --- | --- | ---: | ---: | ---: | ---: | ---: |");
-for (const row of rows) {
-  console.log(
-    `| ${row.operation} | ${row.where} | ${median(row.plain).toFixed(1)} | ${
-      median(row.patched).toFixed(1)
-    } | ${median(row.ratios).toFixed(3)} | ${
-      median(row.plainWall).toFixed(1)
-    } | ${median(row.patchedWall).toFixed(1)} |`,
-  );
-}
 console.log("");
 console.log("fetch wrapper alone (a stub transport that answers at once):");
 console.log("| where | unpatched µs/call | patched µs/call | added µs/call |");
@@ -222,3 +306,4 @@ for (const where of ["main", "tasklet", "scope"] as const) {
     } |`,
   );
 }
+libc?.close();

@@ -1,6 +1,7 @@
 import { abortOperationsOf, cancelSignalOf } from "../coio/_cancel_signal.ts";
 import { suspend } from "../coio/_waiter.ts";
-import { currentStore } from "../coio/tasklet.ts";
+import type { CancelScope } from "../coio/_scope.ts";
+import { currentStore, type Tasklet } from "../coio/tasklet.ts";
 
 /**
  * Runs a foreign abortable operation as a coio wait of the current tasklet,
@@ -25,6 +26,20 @@ export function runAbortable<T>(
   const store = currentStore();
   const cancel = cancelSignalOf(store);
   if (cancel === undefined) return undefined;
+  return runAbortableIn(store, cancel, start, userSignal, onLate);
+}
+
+/**
+ * {@linkcode runAbortable} for a caller that has already looked up the store
+ * and its cancel signal (`cancelSignalOf(store)`, not `undefined`).
+ */
+export function runAbortableIn<T>(
+  store: Tasklet<unknown> | CancelScope,
+  cancel: AbortSignal,
+  start: (signal: AbortSignal) => Promise<T>,
+  userSignal: AbortSignal | null | undefined,
+  onLate?: (value: T) => void,
+): Promise<T> {
   return suspend<T>((waiter) => {
     // Kill and timeouts abort `cancel` before they cancel the wait; a wait
     // cancelled while it is not aborted was hit by a raise().

@@ -1,5 +1,6 @@
-import { inMainContext } from "../coio/_cancel_signal.ts";
-import { runAbortable } from "./_abortable.ts";
+import { cancelSignalOf } from "../coio/_cancel_signal.ts";
+import { currentStore } from "../coio/tasklet.ts";
+import { runAbortableIn } from "./_abortable.ts";
 
 let original: typeof fetch | undefined;
 let patched: typeof fetch | undefined;
@@ -41,20 +42,36 @@ export function patchFetch(): void {
     input: string | URL | Request,
     init?: RequestInit,
   ): Promise<Response> {
-    if (inMainContext()) return originalFetch(input, init);
+    const store = currentStore();
+    // Undefined in the main tasklet outside any scope: the original, as is.
+    const cancel = cancelSignalOf(store);
+    if (cancel === undefined) return originalFetch(input, init);
     // An explicit init.signal replaces the Request's own, as in fetch itself.
     const userSignal = init?.signal !== undefined
       ? init.signal
+      : typeof input === "string"
+      ? undefined
       : input instanceof Request
       ? input.signal
       : undefined;
-    return runAbortable(
-      (signal) => originalFetch(input, { ...init, signal }),
+    return runAbortableIn(
+      store,
+      cancel,
+      (signal) =>
+        originalFetch(
+          input,
+          init === undefined ? { signal } : { ...init, signal },
+        ),
       userSignal,
-      (response) => void response.body?.cancel().catch(() => {}),
-    ) ?? originalFetch(input, init);
+      cancelBody,
+    );
   };
   globalThis.fetch = patched;
+}
+
+/** A response that came after its wait was cancelled: let its body go. */
+function cancelBody(response: Response): void {
+  response.body?.cancel().catch(() => {});
 }
 
 /**

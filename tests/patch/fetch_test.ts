@@ -115,6 +115,66 @@ Deno.test("patchFetch: a timeout also reaches the reading of the body", async ()
   }
 });
 
+Deno.test("patchFetch: a kill reaches a body read after the request's scope has ended", async () => {
+  const server = slowServer();
+  patchFetch();
+  try {
+    let head = "";
+    let reading: () => void;
+    const readingNow = new Promise<void>((resolve) => (reading = resolve));
+    const worker = spawn(async () => {
+      const response = await withTimeout(
+        60_000,
+        () => fetch(`${server.url}/slow-body`),
+      );
+      const reader = response.body!.getReader();
+      head = new TextDecoder().decode((await reader.read()).value);
+      reading();
+      await reader.read(); // never completes on its own
+    });
+    await readingNow;
+    worker.kill();
+    await assert.rejects(worker.join(), TaskletExit);
+    assert.equal(head, "first");
+    await server.abortedCount(1); // the body really went away
+  } finally {
+    unpatchFetch();
+    await server.close();
+  }
+});
+
+Deno.test("patchFetch: an outer scope's expiry aborts a fetch in an inner scope", async () => {
+  const server = slowServer();
+  patchFetch();
+  try {
+    const worker = spawn(() =>
+      withTimeout(
+        100,
+        () => withTimeout(60_000, () => fetch(`${server.url}/slow-head`)),
+      )
+    );
+    await assert.rejects(worker.join(), TimeoutError);
+    await server.abortedCount(1);
+    // Scopes that end in time, one after another in one tasklet, still work.
+    const texts = await spawn(async () => {
+      const out: string[] = [];
+      for (let i = 0; i < 20; i++) {
+        out.push(
+          await withTimeout(5000, async () => {
+            const response = await fetch(`${server.url}/fast`);
+            return await response.text();
+          }),
+        );
+      }
+      return out;
+    }).join();
+    assert.deepEqual(texts, new Array(20).fill("fast body"));
+  } finally {
+    unpatchFetch();
+    await server.close();
+  }
+});
+
 Deno.test("patchFetch: raise() fails the fetch with the raised error", async () => {
   const server = slowServer();
   patchFetch();
