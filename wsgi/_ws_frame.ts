@@ -203,12 +203,38 @@ export function encodeTextFrame(
   text: string,
   mask: Uint8Array | undefined,
 ): Uint8Array {
-  const most = text.length * 3;
+  const length = text.length;
+  if (length < 126) {
+    // Short text is copied char by char while it stays ASCII: no encoder
+    // call, no views; the slab space is given back if it is not.
+    const head = mask === undefined ? 2 : 6;
+    const frame = allocateFrame(head + length);
+    let any = 0;
+    if (mask === undefined) {
+      for (let i = 0; i < length; i++) {
+        const c = text.charCodeAt(i);
+        any |= c;
+        frame[head + i] = c;
+      }
+    } else {
+      for (let i = 0; i < length; i++) {
+        const c = text.charCodeAt(i);
+        any |= c;
+        frame[head + i] = c ^ mask[i & 3];
+      }
+    }
+    if (any < 0x80) {
+      writeHead(frame, head, finalByte(OP_TEXT), length, mask);
+      return frame;
+    }
+    shrinkLastFrame(frame, 0);
+  }
+  const most = length * 3;
   const room = headLength(most, mask !== undefined);
   const frame = allocateFrame(room + most);
   const { written } = encoder.encodeInto(text, frame.subarray(room));
   shrinkLastFrame(frame, room + written);
-  const start = writeHead(frame, room, finalByte(0x1), written, mask);
+  const start = writeHead(frame, room, finalByte(OP_TEXT), written, mask);
   if (mask !== undefined) {
     unmask(
       frame.subarray(room, room + written),

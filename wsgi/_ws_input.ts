@@ -4,6 +4,7 @@
 // bytes, so nothing is lost.
 
 import { SocketError } from "../coio/mod.ts";
+import { type RawRead, rawReader } from "../coio/_raw_io.ts";
 import { suspend, type Waiter } from "../coio/_waiter.ts";
 
 const MIN_READ = 16384;
@@ -14,20 +15,24 @@ export class WebSocketInput {
   buf: Uint8Array;
   start = 0;
   end = 0;
-  #conn: Deno.Conn;
+  #read: RawRead;
   // The read in flight, and its outcome once it settled (not yet adopted).
   // Its handlers are bound once, not made per read: this is the hot path.
   #pending = false;
   #settled = false;
   #got: number | null = null;
   #readError: unknown = undefined;
-  #waiter: Waiter<void> | undefined = undefined;
+  #waiter: Waiter<unknown> | undefined = undefined;
+  // Set by waitReady(): what the settled read resolves the wait to, and what
+  // to call if the wait is cancelled instead.
+  #ready: (() => unknown) | undefined = undefined;
+  #cancelled: (() => void) | undefined = undefined;
   #eof = false;
   #readSize = MIN_READ;
 
   /** Reads `conn`, starting with the bytes already read from it (`initial`). */
   constructor(conn: Deno.Conn, initial: Uint8Array) {
-    this.#conn = conn;
+    this.#read = rawReader(conn);
     this.buf = new Uint8Array(Math.max(MIN_READ, initial.length * 2));
     this.buf.set(initial);
     this.end = initial.length;
@@ -72,15 +77,45 @@ export class WebSocketInput {
    * wait leaves the read in flight: a later wait adopts it.
    */
   wait(n: number): Promise<void> | undefined {
-    if (!this.#pending) {
-      this.#reserve(n);
-      this.#pending = true;
-      this.#settled = false;
-      // An empty buffer is read into whole, without a view made for it.
-      const space = this.end === 0 ? this.buf : this.buf.subarray(this.end);
-      this.#conn.read(space).then(this.#onRead, this.#onReadError);
-    }
+    if (!this.#pending) this.#startRead(n);
     return this.#settled ? undefined : suspend(this.#park);
+  }
+
+  /** True while a read is in flight or settled but not adopted yet. */
+  get pending(): boolean {
+    return this.#pending;
+  }
+
+  /**
+   * Starts a read (room for `n` bytes or more; none may be pending) and
+   * returns the wait for it (a coio wait). When the read settles while the
+   * wait still stands, `ready()` is called right in the read's callback,
+   * before the waiting tasklet resumes: it adopts and parses, and the wait
+   * resolves to what it returns (a thenable defers to a later async path).
+   * If the wait is cancelled instead (or fails at once), `cancelled()` is
+   * called and the read stays in flight for the next wait. `ready` must not
+   * wait; an error it throws fails the wait.
+   */
+  waitReady<R>(
+    n: number,
+    ready: () => R | PromiseLike<R>,
+    cancelled: () => void,
+  ): Promise<R> {
+    this.#startRead(n);
+    this.#ready = ready;
+    this.#cancelled = cancelled;
+    const wait = suspend(this.#parkReady) as Promise<R>;
+    if (this.#waiter === undefined) this.#unpark(); // failed without parking
+    return wait;
+  }
+
+  #startRead(n: number): void {
+    this.#reserve(n);
+    this.#pending = true;
+    this.#settled = false;
+    // An empty buffer is read into whole, without a view made for it.
+    const space = this.end === 0 ? this.buf : this.buf.subarray(this.end);
+    this.#read(space).then(this.#onRead, this.#onReadError);
   }
 
   /**
@@ -106,11 +141,24 @@ export class WebSocketInput {
   }
 
   #park = (waiter: Waiter<void>): void => {
-    this.#waiter = waiter;
+    this.#waiter = waiter as Waiter<unknown>;
   };
 
-  #onRead = (got: number | null): void => {
-    this.#got = got;
+  #parkReady = (waiter: Waiter<unknown>): void => {
+    this.#waiter = waiter;
+    waiter.onCancel = this.#unpark;
+  };
+
+  #unpark = (): void => {
+    const cancelled = this.#cancelled;
+    this.#waiter = undefined;
+    this.#ready = undefined;
+    this.#cancelled = undefined;
+    cancelled?.();
+  };
+
+  #onRead = (got: number): void => {
+    this.#got = got === 0 ? null : got; // the space is never empty: EOF
     this.#readDone();
   };
 
@@ -123,10 +171,24 @@ export class WebSocketInput {
   #readDone(): void {
     this.#settled = true;
     const waiter = this.#waiter;
-    if (waiter !== undefined) {
-      this.#waiter = undefined;
+    if (waiter === undefined) return;
+    this.#waiter = undefined;
+    const ready = this.#ready;
+    if (ready === undefined) {
       waiter.resume(undefined); // false (ignored) if the wait was cancelled
+      return;
     }
+    this.#ready = undefined;
+    this.#cancelled = undefined;
+    waiter.onCancel = undefined;
+    let value: unknown;
+    try {
+      value = ready();
+    } catch (error) {
+      waiter.fail(error);
+      return;
+    }
+    waiter.resume(value);
   }
 
   /** Makes room for a read that brings the buffer to `n` bytes or more. */

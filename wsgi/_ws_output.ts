@@ -3,6 +3,7 @@
 // timeout scope) does not tear its frame: the write goes on, and the frames
 // queued after it follow, so the stream stays well-formed.
 
+import { type RawWrite, rawWriter } from "../coio/_raw_io.ts";
 import { waitFor } from "../coio/mod.ts";
 import { toSocketError } from "./_ws_input.ts";
 
@@ -11,7 +12,7 @@ const noop = () => {};
 
 /** Writes frames to `conn` in the order they are given. */
 export class WebSocketOutput {
-  #conn: Deno.Conn;
+  #write: RawWrite;
   // The last write queued while any is in flight, and how many are.
   #tail: Promise<void> | undefined = undefined;
   #pending = 0;
@@ -21,7 +22,7 @@ export class WebSocketOutput {
   #current: Uint8Array | undefined = undefined;
 
   constructor(conn: Deno.Conn) {
-    this.#conn = conn;
+    this.#write = rawWriter(conn);
   }
 
   /**
@@ -38,7 +39,7 @@ export class WebSocketOutput {
     if (previous === undefined) {
       // Settles without failing: a failure is kept in #error for the next write.
       this.#current = frame;
-      this.#tail = this.#conn.write(frame).then(
+      this.#tail = this.#write(frame).then(
         this.#onWritten,
         this.#onWriteFailed,
       );
@@ -83,10 +84,10 @@ export class WebSocketOutput {
   async #writeAll(frame: Uint8Array): Promise<void> {
     try {
       if (this.#error !== undefined) throw this.#error;
-      const conn = this.#conn;
-      let written = await conn.write(frame);
+      const write = this.#write;
+      let written = await write(frame);
       while (written < frame.length) {
-        written += await conn.write(frame.subarray(written));
+        written += await write(frame.subarray(written));
       }
     } catch (error) {
       this.#error ??= toSocketError(error) ?? error;

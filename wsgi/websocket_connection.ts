@@ -375,7 +375,7 @@ export class WebSocketConnection
     if (this.#reading) return this.#receiveFromReader();
     this.#reading = true;
     this.#generation++;
-    return this.#read(false, asMessage);
+    return this.#startRead(asMessage, this.#readyMessage);
   }
 
   /** `receive()` as an iterator result, with no promise in between. */
@@ -383,7 +383,7 @@ export class WebSocketConnection
     if (this.#stash === undefined && !this.#ended && !this.#reading) {
       this.#reading = true;
       this.#generation++;
-      return this.#read(false, toIteratorResult);
+      return this.#startRead(toIteratorResult, this.#readyResult);
     }
     return this.receive().then(toIteratorResult);
   }
@@ -522,6 +522,105 @@ export class WebSocketConnection
   }
 
   // ------------------------------------------------------------ reading
+
+  /**
+   * Starts reading as the one reader (`#reading` is set by the caller). The
+   * hot path: nothing is buffered, no read is in flight and nothing else is
+   * due, so the caller waits for a read right here (a coio wait) and the
+   * frame that comes is parsed in the read's callback, with no async
+   * function or extra promise in between; anything else goes through
+   * {@linkcode #read}.
+   */
+  #startRead<R>(
+    wrap: (message: WebSocketMessage | null) => R,
+    ready: () => R | PromiseLike<R>,
+  ): Promise<R> {
+    const input = this.#in;
+    if (
+      input.end - input.start < 2 && !input.pending && !input.eof &&
+      this.#idleTimeout === null && this.#inflating === undefined &&
+      this.#failure === undefined && !this.#closeReceived && !this.#ended
+    ) {
+      return input.waitReady(2, ready, this.#readCancelled);
+    }
+    return this.#read(false, wrap);
+  }
+
+  #readyMessage = () => this.#hotFrame(asMessage);
+  #readyResult = () => this.#hotFrame(toIteratorResult);
+  #readCancelled = (): void => this.#readingEnded();
+
+  /**
+   * The hot path's read settled (its waiter has not resumed yet): a whole
+   * data frame is parsed at once; anything else (a control frame, a partial
+   * or compressed one, an error) is left to {@linkcode #read}, which the
+   * wait then follows. Nothing here waits.
+   */
+  #hotFrame<R>(
+    wrap: (message: WebSocketMessage | null) => R,
+  ): R | PromiseLike<R> {
+    const input = this.#in;
+    try {
+      input.adopt();
+    } catch (error) {
+      if (!isTransportError(error)) {
+        this.#readingEnded();
+        throw error;
+      }
+      this.#closeCode ??= CLOSE_ABNORMAL;
+      this.#terminate();
+      this.#readingEnded();
+      return wrap(null);
+    }
+    if (
+      !this.#ended && !this.#closing && !this.#messageCompressed &&
+      this.#wholeDataFrame()
+    ) {
+      let message;
+      try {
+        message = this.#readFrame();
+      } catch (error) {
+        if (!(error instanceof WebSocketProtocolError)) {
+          this.#readingEnded();
+          throw error;
+        }
+        this.#failure ??= error;
+      }
+      if (typeof message === "string" || message instanceof Uint8Array) {
+        this.#readingEnded();
+        return wrap(message);
+      }
+    }
+    // Started when the wait's promise follows it, after the tasklet resumed.
+    return {
+      then: (resolve, reject) => this.#read(false, wrap).then(resolve, reject),
+    };
+  }
+
+  /**
+   * True when the buffer starts with a whole uncompressed data frame with a
+   * 7- or 16-bit length, which {@linkcode #readFrame} handles without waiting.
+   */
+  #wholeDataFrame(): boolean {
+    const input = this.#in;
+    const n = input.end - input.start;
+    if (n < 2) return false;
+    const buf = input.buf;
+    const at = input.start;
+    const b0 = buf[at];
+    if ((b0 & 0x0f) > OP_BINARY || (b0 & 0x40) !== 0) return false;
+    const b1 = buf[at + 1];
+    let length = b1 & 0x7f;
+    let head = b1 >= 0x80 ? 6 : 2;
+    if (length === 126) {
+      if (n < 4) return false;
+      length = (buf[at + 2] << 8) | buf[at + 3];
+      head += 2;
+    } else if (length === 127) {
+      return false;
+    }
+    return n >= head + length;
+  }
 
   /**
    * Reads frames until a message is complete, as the one reader (`#reading`
@@ -664,6 +763,26 @@ export class WebSocketConnection
     const total = head + length;
     // Checked again when the rest has come (nothing was changed yet).
     if (n < total) return this.#fillThenFrame(total);
+    if (opcode === OP_TEXT && fin && !compressed && length <= ASCII_MAX) {
+      // A short whole text message (the common case): unmasked and decoded
+      // in one pass over the buffer, with no view made of it.
+      const k = at + keyAt;
+      const text = masked
+        ? asciiText(
+          buf,
+          at + head,
+          length,
+          buf[k],
+          buf[k + 1],
+          buf[k + 2],
+          buf[k + 3],
+        )
+        : asciiText(buf, at + head, length, 0, 0, 0, 0);
+      if (text !== undefined) {
+        input.consume(total);
+        return text; // the message state was untouched: nothing to reset
+      }
+    }
     const payload = buf.subarray(at + head, at + total);
     if (masked) {
       const k = at + keyAt;
@@ -698,8 +817,7 @@ export class WebSocketConnection
       // Validated as each fragment arrives, so bad text fails at once.
       let text: string;
       if (fin && this.#textDecoder === undefined) {
-        text = (length <= ASCII_MAX ? asciiText(payload) : undefined) ??
-          decodeText(strictDecoder, payload, false);
+        text = decodeText(strictDecoder, payload, false);
       } else {
         this.#textDecoder ??= new TextDecoder("utf-8", {
           fatal: true,
@@ -1047,10 +1165,44 @@ function decodeText(
   }
 }
 
-/** `data` as a string when every byte is ASCII (< 0x80), else `undefined`. */
-function asciiText(data: Uint8Array): string | undefined {
-  for (let i = 0; i < data.length; i++) if (data[i] >= 0x80) return undefined;
-  return String.fromCharCode.apply(null, data as unknown as number[]);
+// Per length, an array of char codes for asciiText: `apply` spreads a plain
+// array onto the stack, where a typed array would first be copied to a list.
+const asciiCodes: number[][] = [];
+
+/**
+ * The `length` bytes at `buf[from]`, unmasked with `k0..k3` (zeros: not
+ * masked), as a string when every byte is ASCII (< 0x80), else `undefined`.
+ * The buffer is left as it was.
+ */
+function asciiText(
+  buf: Uint8Array,
+  from: number,
+  length: number,
+  k0: number,
+  k1: number,
+  k2: number,
+  k3: number,
+): string | undefined {
+  const codes = asciiCodes[length] ??= new Array<number>(length).fill(0);
+  let any = 0;
+  let i = 0;
+  for (; i + 3 < length; i += 4) {
+    const p = from + i;
+    const c0 = buf[p] ^ k0;
+    const c1 = buf[p + 1] ^ k1;
+    const c2 = buf[p + 2] ^ k2;
+    const c3 = buf[p + 3] ^ k3;
+    codes[i] = c0;
+    codes[i + 1] = c1;
+    codes[i + 2] = c2;
+    codes[i + 3] = c3;
+    any |= c0 | c1 | c2 | c3;
+  }
+  if (i < length) any |= codes[i] = buf[from + i++] ^ k0;
+  if (i < length) any |= codes[i] = buf[from + i++] ^ k1;
+  if (i < length) any |= codes[i] = buf[from + i] ^ k2;
+  if (any >= 0x80) return undefined;
+  return String.fromCharCode.apply(null, codes);
 }
 
 function closePayload(code: number, reason: Uint8Array): Uint8Array {

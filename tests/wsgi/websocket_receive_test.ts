@@ -1,0 +1,183 @@
+// receive()'s hot path: a receiver that waits with nothing buffered has the
+// frame parsed in the read's own callback. What arrives there that is not a
+// whole data frame (a ping, a frame split across reads, a fragment, a bad
+// frame) must be handled as before, and cancelling that wait in any way must
+// leave the connection readable. Short text is framed and unframed without
+// the UTF-8 codecs while it stays ASCII: every length around the limits, and
+// text that is not ASCII, must come through intact in both directions.
+
+import assert from "node:assert/strict";
+import {
+  current,
+  Event,
+  sleep,
+  socketpair,
+  spawn,
+  TimeoutError,
+  withTimeout,
+} from "../../coio/mod.ts";
+import { WebSocketConnection } from "../../wsgi/mod.ts";
+import {
+  clientFrame,
+  closeBody,
+  echoServer,
+  type Frame,
+  RawWebSocket,
+} from "./_ws_helpers.ts";
+
+const TEXT = 0x1;
+const BINARY = 0x2;
+const CONT = 0x0;
+const CLOSE = 0x8;
+const PING = 0x9;
+const PONG = 0xa;
+
+async function pair(): Promise<[WebSocketConnection, WebSocketConnection]> {
+  const [a, b] = await socketpair();
+  return [
+    new WebSocketConnection({ socket: a, isServer: true }),
+    new WebSocketConnection({ socket: b, isServer: false }),
+  ];
+}
+
+function decoded(frame: Frame | null): string {
+  assert.ok(frame, "expected a frame, got EOF");
+  return new TextDecoder().decode(frame.payload);
+}
+
+Deno.test("frames that reach a waiting receive() one by one: a ping, a split frame, fragments, then messages", async () => {
+  const { server, port, next } = echoServer();
+  const { ws } = await RawWebSocket.open(port);
+  try {
+    // Each write reaches a server that waits with nothing buffered.
+    await ws.send(clientFrame(PING, "are you there"));
+    const pong = await ws.readFrame();
+    assert.equal(pong?.opcode, PONG);
+    assert.equal(decoded(pong), "are you there");
+
+    const split = clientFrame(TEXT, "split across reads");
+    await ws.send(split.subarray(0, 1));
+    await sleep(10); // lets the server read the first byte alone
+    await ws.send(split.subarray(1, 5));
+    await sleep(10);
+    await ws.send(split.subarray(5));
+    assert.equal(decoded(await ws.readFrame()), "split across reads");
+
+    await ws.send(clientFrame(TEXT, "frag", { fin: false }));
+    await sleep(10);
+    await ws.send(clientFrame(CONT, "ment", { fin: false }));
+    await sleep(10);
+    await ws.send(clientFrame(PING, "mid"));
+    assert.equal(decoded(await ws.readFrame()), "mid");
+    await ws.send(clientFrame(CONT, "ed"));
+    assert.equal(decoded(await ws.readFrame()), "fragmented");
+
+    const bytes = new Uint8Array(300).map((_, i) => i & 255);
+    await ws.send(clientFrame(BINARY, bytes));
+    assert.deepEqual((await ws.readFrame())?.payload, bytes);
+
+    await ws.send(clientFrame(CLOSE, closeBody(1000, "bye")));
+    const close = await ws.readClose();
+    assert.equal(close.code, 1000);
+    assert.equal(close.reason, "bye");
+  } finally {
+    ws.close();
+  }
+  const ended = await next();
+  assert.equal(ended.closeCode, 1000);
+  assert.deepEqual(ended.received.slice(0, 2), [
+    "split across reads",
+    "fragmented",
+  ]);
+  await server.shutdown();
+});
+
+Deno.test("bad frames that reach a waiting receive() close with their code", async () => {
+  const cases: [string, Uint8Array, number][] = [
+    [
+      "invalid UTF-8 in short text",
+      clientFrame(TEXT, new Uint8Array([0x68, 0xc3])),
+      1007,
+    ],
+    ["a lone continuation", clientFrame(CONT, "x"), 1002],
+    ["an unmasked frame", clientFrame(TEXT, "x", { mask: false }), 1002],
+    ["reserved bits", clientFrame(TEXT, "x", { rsv: 0x20 }), 1002],
+  ];
+  for (const [name, frame, code] of cases) {
+    const { server, port, next } = echoServer();
+    const { ws } = await RawWebSocket.open(port);
+    try {
+      await ws.send(clientFrame(TEXT, "first"));
+      assert.equal(decoded(await ws.readFrame()), "first", name);
+      await ws.send(frame);
+      const close = await ws.readClose();
+      assert.equal(close.code, code, name);
+    } finally {
+      ws.close();
+    }
+    assert.equal((await next()).closeCode, code, name);
+    await server.shutdown();
+  }
+});
+
+Deno.test("short text of every length near the limits, ASCII or not, both directions", async () => {
+  const [server, client] = await pair();
+  const texts: string[] = [];
+  const ascii = "abcdefghijklmnopqrstuvwxyz0123456789".repeat(4);
+  for (let n = 0; n <= 131; n++) texts.push(ascii.slice(0, n));
+  for (const n of [1, 2, 3, 4, 5, 62, 63, 64, 65, 124, 125, 126]) {
+    texts.push("é".repeat(n)); // 2 bytes each: the byte length doubles
+    texts.push("x".repeat(n - 1) + "\u{1F389}");
+    texts.push("\x7f".repeat(n)); // the highest ASCII code
+  }
+  const echo = spawn(async () => {
+    for (let i = 0; i < texts.length; i++) {
+      await server.send(await server.receive() as string);
+    }
+  });
+  for (const text of texts) {
+    await client.send(text);
+    assert.equal(await client.receive(), text, `length ${text.length}`);
+  }
+  await echo.join();
+  await Promise.all([client.close(), server.receive()]);
+});
+
+Deno.test("a receive() whose hot-path wait is cancelled leaves the connection readable", async () => {
+  const [server, client] = await pair();
+  // A receive() left stuck by a cancelled one fails here instead of hanging.
+  const receive = () => withTimeout(5000, () => server.receive());
+  // Timed out while waiting with nothing buffered.
+  await assert.rejects(withTimeout(10, () => server.receive()), TimeoutError);
+  await client.send("one");
+  assert.equal(await receive(), "one");
+
+  // Failed at once: an error raised at the tasklet before it waits.
+  const raised = new Error("raised before the wait");
+  const go = new Event();
+  const early = spawn(async () => {
+    await go.wait();
+    current().raise(raised); // pending: the next wait fails with it
+    return await server.receive();
+  });
+  go.set();
+  await assert.rejects(early.join(), (error) => error === raised);
+  await client.send("two");
+  assert.equal(await receive(), "two");
+
+  // Killed while waiting, then the message comes.
+  const killed = spawn(() => server.receive());
+  await sleep(5);
+  killed.kill();
+  await killed.join().catch(() => {});
+  await client.send("three");
+  assert.equal(await receive(), "three");
+
+  // for await goes through the same path.
+  await client.send("four");
+  for await (const message of server) {
+    assert.equal(message, "four");
+    break;
+  }
+  await Promise.all([client.close(), server.receive()]);
+});
