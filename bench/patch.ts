@@ -15,10 +15,10 @@
  * the process-CPU ratio beside it. With `--expose-gc`, a young-generation GC
  * before and after each batch charges each batch for its own garbage.
  * Reported: the median of the pairs' patched/unpatched ratios with its
- * quartiles. Two control rows tell what the ratios are worth: "same vs same"
+ * quartiles. Control rows tell what the ratios are worth: "same vs same"
  * runs identical unpatched batches on both sides (the noise floor), and
- * "own signal" gives unpatched fetch a plain AbortSignal (Deno's own cost of
- * an abortable request, which any cancellation of a fetch must pay).
+ * "own signal" gives the unpatched call a plain AbortSignal (Deno's own cost
+ * of an abortable request or connect, which any real cancellation pays).
  */
 import process from "node:process";
 import { spawn } from "../coio/spawn.ts";
@@ -110,9 +110,9 @@ async function fetchLoop(n: number, signal?: AbortSignal): Promise<void> {
   }
 }
 
-async function connectLoop(n: number): Promise<void> {
+async function connectLoop(n: number, signal?: AbortSignal): Promise<void> {
   for (let i = 0; i < n; i++) {
-    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port, signal });
     conn.close();
   }
 }
@@ -160,13 +160,23 @@ cases.push({
   side: () => runIn("tasklet", () => fetchLoop(requests)),
 });
 cases.push({
-  operation: "control: own signal",
+  operation: "control: fetch, own signal",
   where: "tasklet",
   n: requests,
   side: (withSignal) =>
     runIn(
       "tasklet",
       () => fetchLoop(requests, withSignal ? ownSignal : undefined),
+    ),
+});
+cases.push({
+  operation: "control: connect, own signal",
+  where: "tasklet",
+  n: connects,
+  side: (withSignal) =>
+    runIn(
+      "tasklet",
+      () => connectLoop(connects, withSignal ? ownSignal : undefined),
     ),
 });
 

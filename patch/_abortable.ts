@@ -1,7 +1,6 @@
 import { abortOperationsOf, cancelSignalOf } from "../coio/_cancel_signal.ts";
-import { suspend } from "../coio/_waiter.ts";
-import type { CancelScope } from "../coio/_scope.ts";
-import { currentStore, type Tasklet } from "../coio/tasklet.ts";
+import { suspend, type Waiter } from "../coio/_waiter.ts";
+import { currentStore } from "../coio/tasklet.ts";
 
 /**
  * Runs a foreign abortable operation as a coio wait of the current tasklet,
@@ -26,26 +25,32 @@ export function runAbortable<T>(
   const store = currentStore();
   const cancel = cancelSignalOf(store);
   if (cancel === undefined) return undefined;
-  return runAbortableIn(store, cancel, start, userSignal, onLate);
+  return runAbortableIn(cancel, start, userSignal, onLate);
+}
+
+// A shared function rather than a closure per call: a closure kept on the
+// waiter while the operation is in flight cost about 1.5 µs per fetch.
+function abortOnRaise(this: Waiter<unknown>): void {
+  // Kill and timeouts abort the cancel signal before they cancel the wait; a
+  // wait cancelled while it is not aborted was hit by a raise().
+  if (!(this.value as AbortSignal).aborted) {
+    abortOperationsOf(this.scope ?? this.tasklet);
+  }
 }
 
 /**
- * {@linkcode runAbortable} for a caller that has already looked up the store
- * and its cancel signal (`cancelSignalOf(store)`, not `undefined`).
+ * {@linkcode runAbortable} for a caller that has already looked up the cancel
+ * signal of the code running now (`currentCancelSignal()`, not `undefined`).
  */
 export function runAbortableIn<T>(
-  store: Tasklet<unknown> | CancelScope,
   cancel: AbortSignal,
   start: (signal: AbortSignal) => Promise<T>,
   userSignal: AbortSignal | null | undefined,
   onLate?: (value: T) => void,
 ): Promise<T> {
   return suspend<T>((waiter) => {
-    // Kill and timeouts abort `cancel` before they cancel the wait; a wait
-    // cancelled while it is not aborted was hit by a raise().
-    waiter.onCancel = () => {
-      if (!cancel.aborted) abortOperationsOf(store);
-    };
+    waiter.value = cancel;
+    waiter.onCancel = abortOnRaise;
     let promise: Promise<T>;
     try {
       promise = start(

@@ -1,5 +1,4 @@
-import { cancelSignalOf } from "../coio/_cancel_signal.ts";
-import { currentStore } from "../coio/tasklet.ts";
+import { currentCancelSignal } from "../coio/_cancel_signal.ts";
 import { runAbortableIn } from "./_abortable.ts";
 
 let original: typeof fetch | undefined;
@@ -42,9 +41,8 @@ export function patchFetch(): void {
     input: string | URL | Request,
     init?: RequestInit,
   ): Promise<Response> {
-    const store = currentStore();
     // Undefined in the main tasklet outside any scope: the original, as is.
-    const cancel = cancelSignalOf(store);
+    const cancel = currentCancelSignal();
     if (cancel === undefined) return originalFetch(input, init);
     // An explicit init.signal replaces the Request's own, as in fetch itself.
     const userSignal = init?.signal !== undefined
@@ -55,7 +53,6 @@ export function patchFetch(): void {
       ? input.signal
       : undefined;
     return runAbortableIn(
-      store,
       cancel,
       (signal) =>
         originalFetch(
