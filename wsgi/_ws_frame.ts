@@ -148,14 +148,18 @@ const SLAB_MAX = 4096;
 let slab = new Uint8Array(0);
 let slabOffset = 0;
 
-/** `n` fresh bytes for an outgoing frame (zeroed, never handed out twice). */
+/**
+ * `n` bytes for an outgoing frame, never handed out twice (not necessarily
+ * zeroed: space given back by `shrinkLastFrame` may have been written to).
+ */
 export function allocateFrame(n: number): Uint8Array {
   if (n > SLAB_MAX) return new Uint8Array(n);
   if (slabOffset + n > slab.length) {
     slab = new Uint8Array(SLAB_SIZE);
     slabOffset = 0;
   }
-  const frame = slab.subarray(slabOffset, slabOffset + n);
+  // The constructor makes the view with less work than subarray().
+  const frame = new Uint8Array(slab.buffer, slabOffset, n);
   slabOffset += n;
   return frame;
 }
