@@ -118,6 +118,17 @@ async function fetchLoop(
   }
 }
 
+/** `n` fetches, each in a tasklet of its own (a tasklet per request). */
+async function fetchPerTasklet(n: number, signal?: AbortSignal): Promise<void> {
+  const init = signal === undefined ? undefined : { signal };
+  for (let i = 0; i < n; i++) {
+    await spawn(async () => {
+      const response = await fetch(url, init);
+      await response.text();
+    }).join();
+  }
+}
+
 async function connectLoop(n: number, signal?: AbortSignal): Promise<void> {
   for (let i = 0; i < n; i++) {
     const conn = await Deno.connect({ hostname: "127.0.0.1", port, signal });
@@ -153,6 +164,20 @@ for (const where of ["main", "tasklet", "scope"] as const) {
     side: (patched) => patchedRun(patched, where, () => fetchLoop(requests)),
   });
 }
+cases.push({
+  operation: "fetch, a tasklet per request",
+  where: "tasklet",
+  n: requests,
+  side: (patched) =>
+    patchedRun(patched, "main", () => fetchPerTasklet(requests)),
+});
+cases.push({
+  operation: "control: a tasklet per request, own signal",
+  where: "tasklet",
+  n: requests,
+  side: (withSignal) =>
+    fetchPerTasklet(requests, withSignal ? ownSignal : undefined),
+});
 for (const where of ["main", "tasklet", "scope"] as const) {
   cases.push({
     operation: "Deno.connect",
