@@ -21,13 +21,23 @@ type Store = Tasklet<unknown> | CancelScope;
 // tasklet's signal keeps alive: a kill reaches a body read after its scope
 // has ended. No listener is ever added to a combined signal: Deno keeps one
 // with listeners alive from its sources, one more per scope.
-interface Generation {
-  /** What foreign operations get (see above). */
+class Generation {
+  /** What foreign operations get (see above); set by `newGeneration`. */
   signal: AbortSignal;
   /** This store's own plain controller. */
-  own: AbortController;
-  /** Aborts `own` when the store is cancelled; removed on renewal. */
-  onCancel: () => void;
+  readonly own = new AbortController();
+
+  constructor(readonly storeSignal: AbortSignal) {
+    this.signal = this.own.signal;
+  }
+
+  /**
+   * The listener on the store's signal (removed on renewal): an object, not
+   * a closure, and no options, which makes Deno's addEventListener cheaper.
+   */
+  handleEvent(): void {
+    this.own.abort(this.storeSignal.reason);
+  }
 }
 
 const generations = new WeakMap<Store, Generation>();
@@ -65,9 +75,7 @@ function generationOf(store: Store): Generation {
     generation === undefined ||
     (generation.signal.aborted && cancelReason(store) === undefined)
   ) {
-    if (generation !== undefined) {
-      store.signal.removeEventListener("abort", generation.onCancel);
-    }
+    generation?.storeSignal.removeEventListener("abort", generation);
     generation = newGeneration(store);
     generations.set(store, generation);
   }
@@ -75,23 +83,21 @@ function generationOf(store: Store): Generation {
 }
 
 function newGeneration(store: Store): Generation {
-  const own = new AbortController();
   const storeSignal = store.signal;
-  const onCancel = () => own.abort(storeSignal.reason);
-  if (storeSignal.aborted) onCancel();
-  else storeSignal.addEventListener("abort", onCancel, { once: true });
-  let signal = own.signal;
+  const generation = new Generation(storeSignal);
+  if (storeSignal.aborted) generation.handleEvent();
+  else storeSignal.addEventListener("abort", generation);
   if (store instanceof CancelScope) {
-    const sources = [signal];
+    const sources = [generation.signal];
     for (let s = store.parent; s !== undefined; s = s.parent) {
       sources.push(generationOf(s).own.signal);
     }
     const tasklet = store.tasklet;
     // Scopes of the main tasklet: it cannot be killed, nothing to follow.
     if (tasklet.id !== 0) sources.push(generationOf(tasklet).own.signal);
-    signal = sources.length === 1 ? signal : AbortSignal.any(sources);
+    if (sources.length > 1) generation.signal = AbortSignal.any(sources);
   }
-  return { signal, own, onCancel };
+  return generation;
 }
 
 /** Why `store` is cancelled (its tasklet killed, a scope expired), if it is. */
