@@ -15,12 +15,13 @@ type Store = Tasklet<unknown> | CancelScope;
 // scope, made once per scope. Deno makes every `Request` given a signal
 // follow that signal's plain sources, each with a WeakRef, a finalization
 // registration and GC work on every request, so few sources are what make a
-// fetch cheap: 1 in a tasklet, 2 in a scope (it was 2 and 4 with
-// AbortSignal.any over raise controllers and store signals). The request
+// fetch cheap: 1 in a tasklet, 2 in a scope, one more per enclosing scope
+// (it was 2 and 4 with AbortSignal.any over raise controllers and store
+// signals). The request
 // follows the tasklet's plain signal directly, which its listener on the
 // tasklet's signal keeps alive: a kill reaches a body read after its scope
-// has ended. No listener is ever added to a combined signal: Deno keeps one
-// with listeners alive from its sources, one more per scope.
+// has ended. This module adds no listener to a combined signal: Deno keeps
+// one with listeners alive from its sources, which would add one per scope.
 class Generation {
   /** What foreign operations get (see above); set by `newGeneration`. */
   signal: AbortSignal;
