@@ -13,7 +13,12 @@
  * which only serves while the client runs, over every message echoed,
  * warm-up included): less sensitive to the machine's load than the rate.
  *
- * Run: `deno run -A bench/websocket.ts [--reps=5] [--seconds=3] [--conns=64] [--size=64]`
+ * With `--floor`, a third server runs too: a bare echo loop on the core
+ * read and write ops (handshake by hand, then one read and one write per
+ * message, frames unmasked in place, no WebSocket protocol handling): the
+ * least that a JavaScript server on Deno's ops can spend per message.
+ *
+ * Run: `deno run -A bench/websocket.ts [--reps=5] [--seconds=3] [--conns=64] [--size=64] [--floor]`
  *
  * @module
  */
@@ -23,6 +28,7 @@ import { serve, upgradeWebSocket } from "../wsgi/mod.ts";
 const args = new Map(
   Deno.args.map((a) => a.replace(/^--/, "").split("=") as [string, string]),
 );
+const FLOOR = args.has("floor");
 const REPS = Number(args.get("reps") ?? 5);
 const SECONDS = Number(args.get("seconds") ?? 3);
 const CONNS = Number(args.get("conns") ?? 64);
@@ -96,6 +102,91 @@ function startDeno(): Server {
   return { port: server.addr.port, stop: () => server.shutdown() };
 }
 
+const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+const ascii = new TextEncoder();
+
+/** The floor: one core read and one core write per message, nothing else. */
+function startFloor(): Server {
+  const internal = (Deno as unknown as Record<symbol, unknown>)[
+    (Deno as unknown as { internal: symbol }).internal
+  ] as {
+    core: {
+      read(rid: number, buf: Uint8Array): Promise<number>;
+      write(rid: number, buf: Uint8Array): Promise<number>;
+      internalRidSymbol: symbol;
+    };
+  };
+  const core = internal.core;
+  async function echo(conn: Deno.TcpConn): Promise<void> {
+    conn.setNoDelay(true);
+    const rid = (conn as unknown as Record<symbol, number>)[
+      core.internalRidSymbol
+    ];
+    const buf = new Uint8Array(16384);
+    let n = 0;
+    let head = "";
+    while (!head.includes("\r\n\r\n")) {
+      const got = await conn.read(buf.subarray(n));
+      if (got === null) return;
+      n += got;
+      head = new TextDecoder().decode(buf.subarray(0, n));
+    }
+    const key = /Sec-WebSocket-Key: *(.*)\r\n/i.exec(head)![1];
+    const digest = await crypto.subtle.digest(
+      "SHA-1",
+      ascii.encode(key + GUID),
+    );
+    const accept = btoa(String.fromCharCode(...new Uint8Array(digest)));
+    await conn.write(ascii.encode(
+      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n" +
+        `Connection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
+    ));
+    const out = new Uint8Array(16384);
+    let end = 0; // bytes of an incomplete frame kept at the front of buf
+    for (;;) {
+      const got = await core.read(rid, end === 0 ? buf : buf.subarray(end));
+      if (got === 0) return;
+      end += got;
+      // Whole masked frames with 7-bit lengths (what the client sends).
+      let i = 0;
+      let o = 0;
+      while (end - i >= 6 && end - i >= 6 + (buf[i + 1] & 0x7f)) {
+        const length = buf[i + 1] & 0x7f;
+        if ((buf[i] & 0x0f) === 0x8) return; // close: just drop
+        out[o++] = buf[i];
+        out[o++] = length;
+        const key = i + 2;
+        for (let j = 0; j < length; j++) {
+          out[o++] = buf[key + 4 + j] ^ buf[key + (j & 3)];
+        }
+        i = key + 4 + length;
+      }
+      buf.copyWithin(0, i, end);
+      end -= i;
+      if (o > 0) await core.write(rid, out.subarray(0, o));
+    }
+  }
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const conns = new Set<Deno.TcpConn>();
+  (async () => {
+    for await (const conn of listener) {
+      conns.add(conn);
+      echo(conn).catch(() => {}).finally(() => {
+        if (conns.delete(conn)) conn.close();
+      });
+    }
+  })().catch(() => {});
+  return {
+    port: listener.addr.port,
+    stop: () => {
+      listener.close();
+      for (const conn of conns) conn.close();
+      conns.clear();
+      return Promise.resolve();
+    },
+  };
+}
+
 /** Messages/s, and the server's CPU time (this process) per message in µs. */
 async function measure(
   start: () => Server,
@@ -135,12 +226,13 @@ const engines: Record<string, () => Server> = {
   "syncless serve + upgradeWebSocket": startOurs,
   "Deno.serve + Deno.upgradeWebSocket": startDeno,
 };
+if (FLOOR) engines["floor: core read/write echo loop"] = startFloor;
 const results: Record<string, number[]> = {};
 const cpus: Record<string, number[]> = {};
 for (let rep = 0; rep < REPS; rep++) {
-  // Alternate the order so neither engine always runs first.
+  // Rotate the order so no engine always runs first.
   const names = Object.keys(engines);
-  if (rep % 2 === 1) names.reverse();
+  for (let i = 0; i < rep % names.length; i++) names.push(names.shift()!);
   for (const name of names) {
     const { rate, cpu } = await measure(engines[name]);
     (results[name] ??= []).push(rate);
