@@ -48,6 +48,8 @@ export class ReadBuffer {
   #handedOut = false;
   // Bytes added by read ops so far (lets a poll tell what it got).
   #total = 0;
+  // Called once when a read op settles with no reader waiting (see watch).
+  #onReady: (() => void) | undefined = undefined;
 
   constructor(source: ByteReader | undefined, minRead = MIN_READ) {
     this.source = source;
@@ -213,6 +215,38 @@ export class ReadBuffer {
     );
   }
 
+  /**
+   * Lets a read op run with no reader waiting and calls `onReady` once it
+   * settles (bytes, EOF or an error, kept for the next reader): an idle
+   * connection then needs no tasklet. False, and no call, when something
+   * can be read now. Closing the buffer drops the call.
+   */
+  watch(onReady: () => void): boolean {
+    if (
+      this.closed || this.end > this.start || this.#eofPending ||
+      this.#error !== undefined || this.source === undefined ||
+      this.lock.locked || this.#waiter !== undefined
+    ) {
+      return false;
+    }
+    if (!this.#inflight) this.#startRead();
+    this.#onReady = onReady;
+    // The scheduler yields more often while I/O is in flight.
+    if (!this.#tracked) {
+      this.#tracked = true;
+      trackIo(1);
+    }
+    return true;
+  }
+
+  /** Calls the `watch` callback, if any (a read op settled with no reader). */
+  #ready(): void {
+    const onReady = this.#onReady;
+    if (onReady === undefined) return;
+    this.#onReady = undefined;
+    onReady();
+  }
+
   /** Starts a read op into the free tail of the buffer. */
   #startRead(): void {
     if (this.start === this.end) this.#recycle();
@@ -247,6 +281,8 @@ export class ReadBuffer {
 
   #park = (waiter: Waiter<number>): void => {
     this.#waiter = waiter;
+    // A reader that comes first takes the op over from a watch.
+    this.#onReady = undefined;
     waiter.onCancel = this.#unpark;
     if (!this.#tracked) {
       this.#tracked = true;
@@ -285,8 +321,12 @@ export class ReadBuffer {
     }
     const waiter = this.#waiter;
     this.#waiter = undefined;
-    if (waiter !== undefined) waiter.resume(added);
-    else if (n === null) this.#eofPending = true;
+    if (waiter !== undefined) {
+      waiter.resume(added);
+    } else {
+      if (n === null) this.#eofPending = true;
+      this.#ready();
+    }
   };
 
   #onError = (error: unknown): void => {
@@ -297,8 +337,12 @@ export class ReadBuffer {
     const mapped = toIoError(error);
     const waiter = this.#waiter;
     this.#waiter = undefined;
-    if (waiter !== undefined) waiter.fail(mapped);
-    else this.#error = mapped;
+    if (waiter !== undefined) {
+      waiter.fail(mapped);
+    } else {
+      this.#error = mapped;
+      this.#ready();
+    }
   };
 
   /**
@@ -308,6 +352,7 @@ export class ReadBuffer {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.#onReady = undefined;
     this.#untrack();
     const waiter = this.#waiter;
     this.#waiter = undefined;

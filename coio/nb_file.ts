@@ -61,6 +61,21 @@ const encoder = new TextEncoder();
 let sharedReadBuffer: ReadBuffer | undefined;
 
 /**
+ * Drops a file's write buffer if it holds nothing and no write runs (the
+ * next write allocates a new one): an idle connection of the HTTP server
+ * keeps no output memory. Internal to the package.
+ */
+export let releaseWriteBuffer: (file: NbFile) => void;
+
+/**
+ * Starts a read with no reader waiting and calls `onReady` once it settles;
+ * false (and no call) when the file can be read at once. See
+ * `ReadBuffer.watch`. Internal to the package: it lets an idle connection
+ * of the HTTP server wait without a tasklet.
+ */
+export let watchReadable: (file: NbFile, onReady: () => void) => boolean;
+
+/**
  * Creates an {@linkcode NbFile} that reads through an existing read buffer
  * (a socket's), so that bytes one of them buffered are never hidden from the
  * other. Closing the file leaves the buffer open.
@@ -127,6 +142,18 @@ export class NbFile implements AsyncIterable<Uint8Array> {
 
   // Write side: pending bytes are wbuf[wstart, wend).
   #wlimit: number;
+  static {
+    releaseWriteBuffer = (file) => {
+      if (
+        !file.#wlock.locked && !file.#wInflight && file.#wend === file.#wstart
+      ) {
+        file.#wbuf = EMPTY;
+        file.#wstart = file.#wend = 0;
+      }
+    };
+    watchReadable = (file, onReady) => !file.#closed && file.#rb.watch(onReady);
+  }
+
   #wbuf: Uint8Array = EMPTY;
   #wstart = 0;
   #wend = 0;
@@ -807,7 +834,7 @@ export class NbFile implements AsyncIterable<Uint8Array> {
     const length = rb.length;
     const from = sliceIndex(start, length, 0);
     const to = sliceIndex(end, length, length);
-    if (from >= to) return new Uint8Array(0);
+    if (from >= to) return EMPTY;
     return rb.buf.subarray(rb.start + from, rb.start + to);
   }
 

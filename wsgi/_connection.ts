@@ -12,6 +12,7 @@ import {
   TaskletExit,
   TimeoutError,
 } from "../coio/mod.ts";
+import { releaseWriteBuffer, watchReadable } from "../coio/nb_file.ts";
 import { EMPTY_BODY, RequestBody } from "./_body_reader.ts";
 import { ConnectionInput } from "./_input.ts";
 import { PipelineSlot } from "./_pipeline.ts";
@@ -45,6 +46,11 @@ const READ_SIZE = 1024;
 // peer sees the last response rather than a reset.
 const LINGER_MS = 1000;
 const LINGER_BYTES = 1 << 20;
+
+// What #readHead returns when the connection parked to wait without a
+// tasklet: an idle keep-alive connection holds only its socket, its read and
+// this object; the first bytes start a new tasklet.
+const PARKED = Symbol("parked");
 
 const WSGI_VERSION: [number, number] = [1, 0];
 const EMPTY_BYTES = new Uint8Array(0);
@@ -98,6 +104,8 @@ export interface ServerState {
   accessLog: ((line: string) => void) | undefined;
   /** Reports an app or connection error (never a client disconnect). */
   reportError(error: unknown, environ: Environ | undefined): void;
+  /** Runs a connection's `serve()` in a new tasklet (at accept, and when a parked one wakes). */
+  startServing(connection: Connection): void;
 }
 
 /** The server's connection to one client. */
@@ -133,6 +141,8 @@ export class Connection {
   // enforced by the server's sweeper while #waiting is set.
   #deadline = Infinity;
   #waiting = false;
+  // True while idle with no tasklet: a read runs and #wake starts serving.
+  #parked = false;
   // Writes that may wait for the client, and when they must be done by.
   #writing = 0;
   #writeDeadline = Infinity;
@@ -174,14 +184,24 @@ export class Connection {
     return this.#remoteAddr;
   }
 
-  /** Serves requests until the connection ends; never throws. */
+  /**
+   * Serves requests until the connection ends or parks (idle, waiting for
+   * the next request without a tasklet); never throws.
+   */
   async serve(): Promise<void> {
+    // Local, not a field: once parked, the connection may wake (and a new
+    // tasklet serve it) before this call has returned.
+    let parked = false;
     try {
       for (;;) {
         // A pipelined head is often buffered already: no wait at all then.
         const head = this.#waitingHead ?? this.#parseBuffered() ??
           await this.#readHead();
         this.#waitingHead = undefined;
+        if (head === PARKED) {
+          parked = true;
+          return;
+        }
         if (head === null) break;
         if (
           this.#state.pipelineConcurrency > 1 && this.input.length > 0 &&
@@ -198,8 +218,27 @@ export class Connection {
     } catch (error) {
       await this.#onConnectionError(error);
     } finally {
-      if (!this.taken) await this.#close();
-      this.#releaseHead();
+      if (!parked) {
+        if (!this.taken) await this.#close();
+        this.#releaseHead();
+        this.#onClosed(this);
+      }
+    }
+  }
+
+  // The read of a parked connection settled: serve it in a new tasklet.
+  #wake = (): void => {
+    this.#parked = false;
+    this.#waiting = false;
+    this.input.refresh(-1);
+    this.#state.startServing(this);
+  };
+
+  /** Closes the socket; a parked connection (nothing runs for it) also ends here. */
+  #closeSocket(): void {
+    this.socket.close();
+    if (this.#parked) {
+      this.#parked = false;
       this.#onClosed(this);
     }
   }
@@ -220,11 +259,13 @@ export class Connection {
   expire(now: number): void {
     if (this.#waiting && now >= this.#deadline) {
       this.#waiting = false;
-      this.tasklet?.raise(new TimeoutError());
+      if (!this.#parked) this.tasklet?.raise(new TimeoutError());
+      else if (this.#writing > 0) this.#closeWhenFlushed = true;
+      else this.#closeSocket();
     }
     // A client that does not take our bytes in time is cut off: closing
     // the socket fails the pending write.
-    if (this.#writing > 0 && now >= this.#writeDeadline) this.socket.close();
+    if (this.#writing > 0 && now >= this.#writeDeadline) this.#closeSocket();
   }
 
   /**
@@ -277,7 +318,7 @@ export class Connection {
    * Waits for the next request head: `null` when the connection should end
    * quietly (EOF or idle timeout between requests, or shutdown).
    */
-  async #readHead(): Promise<RequestHead | null> {
+  async #readHead(): Promise<RequestHead | null | typeof PARKED> {
     const state = this.#state;
     const input = this.input;
     // Whether bytes of this head have arrived: then headersTimeout runs.
@@ -295,11 +336,21 @@ export class Connection {
       if (!started) {
         this.#releaseHead();
         if (state.closing) return null;
+        // Idle: hold no memory the wait does not need. Consumed bytes go
+        // back to the file (so the read lands at the start of its small
+        // buffer instead of growing it), and an empty output buffer goes.
+        input.release();
+        if (this.#writing === 0) releaseWriteBuffer(this.output);
         this.#deadline = state.now + state.tick +
           (this.#requests === 0
             ? state.headersTimeout
             : state.keepAliveTimeout);
         this.idle = true;
+        if (watchReadable(this.output, this.#wake)) {
+          this.#parked = this.#waiting = true;
+          this.tasklet = undefined;
+          return PARKED;
+        }
       } else if (state.now >= this.#deadline) {
         throw new HttpError(408, "request head timed out");
       }
@@ -619,8 +670,9 @@ export class Connection {
 
   #flushed = (): void => {
     this.#writing--;
+    if (this.idle && this.#writing === 0) releaseWriteBuffer(this.output);
     if (this.#closeWhenFlushed && this.#writing === 0 && this.idle) {
-      this.socket.close();
+      this.#closeSocket();
     }
   };
 
@@ -631,13 +683,13 @@ export class Connection {
   closeIfIdle(): void {
     if (!this.idle) return;
     if (this.#writing > 0) this.#closeWhenFlushed = true;
-    else this.socket.close();
+    else this.#closeSocket();
   }
 
   #flushFailed = (): void => {
     // The client is gone (or too slow): the read that waits meanwhile fails.
     this.#writing--;
-    this.socket.close();
+    this.#closeSocket();
   };
 
   /** Awaits a write that may wait for the client; the sweeper ends it after writeTimeout. */

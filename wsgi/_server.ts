@@ -194,6 +194,13 @@ export function serveHere(
         console.error(reportError);
       }
     },
+    startServing(connection) {
+      connection.tasklet = spawn(
+        { onError: onConnectionError },
+        serveConnection,
+        connection,
+      );
+    },
   };
 
   const connections = new Set<Connection>();
@@ -270,11 +277,7 @@ export function serveHere(
         }
         const connection = new Connection(socket, state, onClosed);
         connections.add(connection);
-        connection.tasklet = spawn(
-          { onError: onConnectionError },
-          serveConnection,
-          connection,
-        );
+        state.startServing(connection);
       }
     } finally {
       listener.close();

@@ -2,6 +2,7 @@
 // graceful shutdown with requests in flight.
 
 import assert from "node:assert/strict";
+import { current, Tasklet } from "../../coio/mod.ts";
 import {
   type Environ,
   HttpError,
@@ -89,6 +90,53 @@ Deno.test("an idle keep-alive connection is closed after keepAliveTimeout", asyn
       assert.ok(performance.now() - started < 5000);
     } finally {
       client.close();
+    }
+  });
+});
+
+Deno.test("idle keep-alive connections hold no tasklet; each wakes on its next request", async () => {
+  const servedBy: Tasklet<unknown>[] = [];
+  const app = (environ: Environ, startResponse: StartResponse) => {
+    servedBy.push(current());
+    startResponse("200 OK", [["Content-Type", "text/plain"]]);
+    return `ok ${environ.PATH_INFO}`;
+  };
+  await withServer(app, {}, async (server, port) => {
+    const clients: RawClient[] = [];
+    try {
+      const before = Tasklet.aliveCount;
+      for (let i = 0; i < 20; i++) {
+        const client = await RawClient.connect(port);
+        clients.push(client);
+        await client.send(`GET /first${i} HTTP/1.1\r\n${H}\r\n`);
+        assert.equal((await client.readResponse()).body, `ok /first${i}`);
+      }
+      // Bounded wait for the tasklets to finish parking their connections.
+      for (let i = 0; i < 200 && Tasklet.aliveCount > before; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      assert.equal(
+        Tasklet.aliveCount,
+        before,
+        "idle connections hold tasklets",
+      );
+      assert.ok(servedBy.every((tasklet) => !tasklet.alive));
+      // Each connection wakes for its next request, in a new tasklet.
+      for (let i = 0; i < 20; i++) {
+        await clients[i].send(`GET /second${i} HTTP/1.1\r\n${H}\r\n`);
+        const response = await clients[i].readResponse();
+        assert.equal(response.body, `ok /second${i}`);
+        assert.equal(response.headers.connection, "keep-alive");
+        assert.notEqual(servedBy[20 + i], servedBy[i]);
+      }
+      // Half leave while idle; shutdown closes the other half.
+      for (const client of clients.slice(0, 10)) client.close();
+    } finally {
+      await server.shutdown();
+      for (const client of clients.slice(10)) {
+        assert.equal(await client.isClosed(), true);
+        client.close();
+      }
     }
   });
 });
