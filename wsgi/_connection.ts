@@ -1,8 +1,11 @@
-// One client connection, served by one tasklet running one loop (the shape
+// One client connection, served by a tasklet running one loop (the shape
 // of Go's `conn.serve`): read a head straight out of the buffer, call the
 // app, send the response, repeat while the connection stays alive. Answers
 // to pipelined requests are buffered and written together when the loop has
-// to wait for input, so a batch of requests costs one write.
+// to wait for input, so a batch of requests costs one write. Between
+// requests the connection parks: its tasklet ends, and only a read op with
+// a small buffer stays behind; the next bytes start a new tasklet. That
+// keeps thousands of idle keep-alive connections cheap.
 
 import {
   type NbFile,
