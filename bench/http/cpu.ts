@@ -8,7 +8,8 @@
 // (Internal: the case to run is passed as `--case=NAME` to a child.)
 
 import process from "node:process";
-import { NbSocket } from "../../coio/mod.ts";
+import { setImmediate } from "node:timers";
+import { NbSocket, spawn } from "../../coio/mod.ts";
 import { Connection, type ServerState } from "../../wsgi/_connection.ts";
 
 const args = new Map<string, string>();
@@ -25,11 +26,18 @@ const RESPONSE = new TextEncoder().encode(
     "Content-Type: text/plain\r\nContent-Length: 13\r\nConnection: keep-alive\r\n\r\nHello, World!",
 );
 
-/** A connection whose peer sends `perRead` requests per read, `total` in all. */
+/**
+ * A connection whose peer sends `perRead` requests per read, `total` in all.
+ * Like a real client (wrk, with or without pipelining), it sends the next
+ * batch only once the server wrote since the last one, and the batch comes
+ * in a later event loop turn.
+ */
 function fakeConn(perRead: number, total: number): Deno.Conn {
   const data = new TextEncoder().encode(REQUEST.repeat(perRead));
   let sent = 0;
   let offset = 0;
+  let answered = true;
+  let wakeClient: (() => void) | undefined;
   return {
     localAddr: { transport: "tcp", hostname: "127.0.0.1", port: 8080 },
     remoteAddr: { transport: "tcp", hostname: "127.0.0.1", port: 5555 },
@@ -37,6 +45,12 @@ function fakeConn(perRead: number, total: number): Deno.Conn {
       await null;
       if (offset === 0) {
         if (sent >= total) return null;
+        // The batch arrives in a later event loop turn, as from a socket.
+        await new Promise<void>((wake) => {
+          if (answered) setImmediate(wake);
+          else wakeClient = wake;
+        });
+        answered = false;
         sent += perRead;
       }
       const n = Math.min(p.length, data.length - offset);
@@ -45,6 +59,9 @@ function fakeConn(perRead: number, total: number): Deno.Conn {
       return n;
     },
     write(p: Uint8Array): Promise<number> {
+      answered = true;
+      if (wakeClient !== undefined) setImmediate(wakeClient);
+      wakeClient = undefined;
       return Promise.resolve(p.length);
     },
     close() {},
@@ -86,7 +103,21 @@ function state(): ServerState {
     shutdownSignal: new AbortController().signal,
     accessLog: undefined,
     reportError: (error) => console.error(error),
+    // As the server does: a tasklet per busy spell of the connection.
+    startServing(connection) {
+      connection.tasklet = spawn(() => connection.serve());
+    },
   };
+}
+
+/** Serves one fake connection as the server would, until it ends. */
+function serveConnection(conn: Deno.Conn): Promise<void> {
+  return new Promise((resolve) => {
+    const server = state();
+    server.startServing(
+      new Connection(new NbSocket(conn), server, () => resolve()),
+    );
+  });
 }
 
 const cases: Record<string, () => Promise<void>> = {
@@ -105,16 +136,10 @@ const cases: Record<string, () => Promise<void>> = {
     }
   },
   async "serve() engine, keep-alive (1 request per read)"() {
-    await new Connection(new NbSocket(fakeConn(1, requests)), state(), () => {})
-      .serve();
+    await serveConnection(fakeConn(1, requests));
   },
   async "serve() engine, pipelined (16 requests per read)"() {
-    await new Connection(
-      new NbSocket(fakeConn(16, requests)),
-      state(),
-      () => {},
-    )
-      .serve();
+    await serveConnection(fakeConn(16, requests));
   },
 };
 
