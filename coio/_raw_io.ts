@@ -5,9 +5,12 @@
 // `write` a call around the core `write` op. On a hot path that is a large
 // part of what a read costs in JavaScript, so we call the ops ourselves on
 // the connection's resource id. If Deno's internals are missing or look
-// different (checked once below), or the connection is not one of Deno's
-// own (a wrapper, a subclass overriding read or write), the public methods
-// are used instead.
+// different (checked once at load: both ops and the resource-id symbol must
+// be there), or the connection is not one of Deno's own (no numeric
+// resource id, or read/write that are not `Conn`'s: a wrapper, a subclass
+// or an instance overriding them), the public methods are used instead. No
+// I/O is tried at load (it would need a socket); tests/coio/raw_io_test.ts
+// checks the contract on the Deno in use.
 //
 // What is given up: a connection read this way ignores `conn.unref()` (the
 // read keeps the process alive). Nothing in this library unrefs connections.
