@@ -1,6 +1,7 @@
 import { EMPTY } from "./_bytes.ts";
 import { closedError, toIoError } from "./_io_errors.ts";
 import { FifoLock } from "./_fifo_lock.ts";
+import { rawReader } from "./_raw_io.ts";
 import { trackIo } from "./_runqueue.ts";
 import { suspend, type Waiter } from "./_waiter.ts";
 import { WouldBlockError } from "./errors.ts";
@@ -48,6 +49,8 @@ export class ReadBuffer {
   #handedOut = false;
   // Bytes added by read ops so far (lets a poll tell what it got).
   #total = 0;
+  // The source resolves to 0, not null, at EOF (Deno's core read op).
+  #zeroIsEof = false;
   // Called once when a read op settles with no reader waiting (see watch).
   #onReady: (() => void) | undefined = undefined;
 
@@ -55,6 +58,15 @@ export class ReadBuffer {
     this.source = source;
     this.#minRead = minRead;
     this.#readSize = minRead;
+  }
+
+  /**
+   * Reads from `conn` through Deno's core read op when possible (see
+   * `_raw_io.ts`): no async wrapper, promise or set entry per read.
+   */
+  setConnSource(conn: Deno.Conn): void {
+    this.source = { read: rawReader(conn) };
+    this.#zeroIsEof = true;
   }
 
   /** Sets the space the next reads ask to fill (it still doubles while reads fill it). */
@@ -303,6 +315,7 @@ export class ReadBuffer {
   }
 
   #onRead = (n: number | null): void => {
+    if (n === 0 && this.#zeroIsEof) n = null;
     this.#inflight = false;
     this.#untrack();
     const opBuf = this.#opBuf;

@@ -1,5 +1,6 @@
 import { toBytes } from "./_bytes.ts";
 import { closedError, toIoError } from "./_io_errors.ts";
+import { rawWriter } from "./_raw_io.ts";
 import { ReadBuffer } from "./_read_buffer.ts";
 import { checkTimeout } from "./_waiter.ts";
 import { type ByteWriter, type NbFile, nbFileSharing } from "./nb_file.ts";
@@ -79,8 +80,9 @@ export class NbSocket {
     }
     this.#conn = conn;
     this.#timeout = timeout;
-    this.#rb = new ReadBuffer(conn);
-    this.#writer = { write: (p) => this.#conn.write(p) };
+    this.#rb = new ReadBuffer(undefined);
+    this.#rb.setConnSource(conn);
+    this.#writer = { write: rawWriter(conn) };
   }
 
   // The socket's own unbuffered file, made on first use: a server that only
@@ -266,7 +268,9 @@ export class NbSocket {
       throw toIoError(error);
     }
     this.#conn = tls;
-    this.#rb.source = tls;
+    this.#rb.setConnSource(tls);
+    // The files made so far share this writer object.
+    this.#writer.write = rawWriter(tls);
     await handshake(tls, this.#timeout);
   }
 
