@@ -1,7 +1,7 @@
 import { EMPTY } from "./_bytes.ts";
 import { closedError, toIoError } from "./_io_errors.ts";
 import { FifoLock } from "./_fifo_lock.ts";
-import { rawReader } from "./_raw_io.ts";
+import { rawReader, usesCoreOps } from "./_raw_io.ts";
 import { trackIo } from "./_runqueue.ts";
 import { suspend, type Waiter } from "./_waiter.ts";
 import { WouldBlockError } from "./errors.ts";
@@ -65,8 +65,9 @@ export class ReadBuffer {
    * `_raw_io.ts`): no async wrapper, promise or set entry per read.
    */
   setConnSource(conn: Deno.Conn): void {
-    this.source = { read: rawReader(conn) };
-    this.#zeroIsEof = true;
+    // Anything else is read as it is (a wrapper would add a promise per read).
+    this.#zeroIsEof = usesCoreOps(conn);
+    this.source = this.#zeroIsEof ? { read: rawReader(conn) } : conn;
   }
 
   /** Sets the space the next reads ask to fill (it still doubles while reads fill it). */

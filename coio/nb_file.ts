@@ -92,6 +92,14 @@ function giveBackWriteBuffer(buffer: Uint8Array): void {
 }
 
 /**
+ * Drops `n` buffered bytes at once, with no promise, when they are buffered
+ * and no read operation holds the buffer; false (nothing dropped) otherwise.
+ * Internal to the package: the HTTP server hands consumed bytes back this
+ * way once per request.
+ */
+export let discardBuffered: (file: NbFile, n: number) => boolean;
+
+/**
  * Starts a read with no reader waiting and calls `onReady` once it settles;
  * false (and no call) when the file can be read at once. See
  * `ReadBuffer.watch`. Internal to the package: it lets an idle connection
@@ -177,6 +185,12 @@ export class NbFile implements AsyncIterable<Uint8Array> {
         file.#wbuf = EMPTY;
         file.#wstart = file.#wend = 0;
       }
+    };
+    discardBuffered = (file, n) => {
+      const rb = file.#rb;
+      if (file.#closed || rb.lock.locked || rb.length < n) return false;
+      rb.consume(n);
+      return true;
     };
     watchReadable = (file, onReady) => !file.#closed && file.#rb.watch(onReady);
   }
