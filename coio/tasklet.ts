@@ -481,3 +481,23 @@ const mainTasklet: Tasklet<unknown> = new Tasklet(undefined, undefined);
 export function schedulePending(tasklet: Tasklet<unknown>): void {
   enqueue(tasklet);
 }
+
+/**
+ * Spawns a tasklet that starts at once, the way an I/O completion resumes a
+ * waiting tasklet, rather than behind the run queue (which would cost a
+ * round and a watchdog turn). Internal to the package: the HTTP server
+ * wakes a parked connection this way.
+ */
+export function spawnNow<A extends unknown[], T>(
+  options: SpawnOptions | undefined,
+  fn: (...args: A) => T | PromiseLike<T>,
+  ...args: A
+): Tasklet<T> {
+  const tasklet = new Tasklet<T>(
+    fn as unknown as (...args: never[]) => T | PromiseLike<T>,
+    args,
+    options,
+  );
+  tasklet._run();
+  return tasklet;
+}

@@ -107,7 +107,7 @@ export interface ServerState {
   accessLog: ((line: string) => void) | undefined;
   /** Reports an app or connection error (never a client disconnect). */
   reportError(error: unknown, environ: Environ | undefined): void;
-  /** Runs a connection's `serve()` in a new tasklet (at accept, and when a parked one wakes). */
+  /** Runs the `serve()` of a parked connection that woke, in a new tasklet. */
   startServing(connection: Connection): void;
 }
 

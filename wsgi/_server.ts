@@ -9,6 +9,7 @@ import {
   SocketError,
   spawn,
 } from "../coio/mod.ts";
+import { spawnNow } from "../coio/tasklet.ts";
 import { Connection, type ServerState } from "./_connection.ts";
 import { refreshDate } from "./_date.ts";
 import { fetchAppToWsgi } from "./_fetch_app.ts";
@@ -195,8 +196,10 @@ export function serveHere(
       }
     },
     startServing(connection) {
-      connection.tasklet = spawn(
-        { onError: onConnectionError },
+      // At once, as a resumed wait would: a woken connection is served
+      // without waiting for a run-queue round.
+      connection.tasklet = spawnNow(
+        connectionOptions,
         serveConnection,
         connection,
       );
@@ -247,6 +250,7 @@ export function serveHere(
   };
   const onConnectionError = (error: unknown) =>
     state.reportError(error, undefined);
+  const connectionOptions = { onError: onConnectionError };
 
   const acceptLoop = async (listener: NbListener) => {
     try {
@@ -277,7 +281,11 @@ export function serveHere(
         }
         const connection = new Connection(socket, state, onClosed);
         connections.add(connection);
-        state.startServing(connection);
+        connection.tasklet = spawn(
+          connectionOptions,
+          serveConnection,
+          connection,
+        );
       }
     } finally {
       listener.close();

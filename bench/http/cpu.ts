@@ -9,7 +9,8 @@
 
 import process from "node:process";
 import { setImmediate } from "node:timers";
-import { NbSocket, spawn } from "../../coio/mod.ts";
+import { NbSocket } from "../../coio/mod.ts";
+import { spawnNow } from "../../coio/tasklet.ts";
 import { Connection, type ServerState } from "../../wsgi/_connection.ts";
 
 const args = new Map<string, string>();
@@ -105,7 +106,7 @@ function state(): ServerState {
     reportError: (error) => console.error(error),
     // As the server does: a tasklet per busy spell of the connection.
     startServing(connection) {
-      connection.tasklet = spawn(() => connection.serve());
+      connection.tasklet = spawnNow(undefined, () => connection.serve());
     },
   };
 }
