@@ -11,6 +11,7 @@ import {
   WebSocketHandshakeError,
 } from "../../wsgi/mod.ts";
 import { sleep, TimeoutError, withTimeout } from "../../coio/mod.ts";
+import { testCertificate } from "../coio/_io_fixtures.ts";
 import { echoServer } from "./_ws_helpers.ts";
 
 /** Deno's WebSocket with a queue of received messages. */
@@ -239,77 +240,31 @@ Deno.test("our client and server without compression: receives given up midway l
   await server.shutdown();
 });
 
-/** A self-signed certificate for localhost, made with openssl. */
-async function selfSigned(
-  dir: string,
-): Promise<{ cert: string; key: string } | undefined> {
-  try {
-    const { code } = await new Deno.Command("openssl", {
-      args: [
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-        "-days",
-        "1",
-        "-subj",
-        "/CN=localhost",
-        "-addext",
-        "subjectAltName=DNS:localhost,IP:127.0.0.1",
-        "-addext",
-        "basicConstraints=critical,CA:FALSE",
-        "-addext",
-        "extendedKeyUsage=serverAuth",
-        "-keyout",
-        `${dir}/key.pem`,
-        "-out",
-        `${dir}/cert.pem`,
-      ],
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    if (code !== 0) return undefined;
-  } catch {
-    return undefined; // no openssl
-  }
-  return {
-    cert: await Deno.readTextFile(`${dir}/cert.pem`),
-    key: await Deno.readTextFile(`${dir}/key.pem`),
-  };
-}
-
 Deno.test("wss: connectWebSocket to our server over TLS, short and long, text and binary", async () => {
-  const dir = await Deno.makeTempDir();
+  const certificate = await testCertificate();
+  if (certificate === undefined) {
+    console.log("SKIP: openssl is not installed");
+    return;
+  }
+  const tls = { cert: certificate.cert, key: certificate.key };
+  const server = serve(async (environ) => {
+    const ws = await upgradeWebSocket(environ);
+    for await (const message of ws) await ws.send(message);
+  }, { hostname: "127.0.0.1", port: 0, tls });
   try {
-    const tls = await selfSigned(dir);
-    if (tls === undefined) {
-      console.log("SKIP: openssl is not installed");
-      return;
+    const ws = await connectWebSocket(
+      `wss://localhost:${server.addr.port}/`,
+      { caCerts: [certificate.caCert] },
+    );
+    const big = new Uint8Array(300_000).map((_, i) => (i * 13) & 255);
+    const messages = ["hi", "x".repeat(125), "héllo ✓", big, "after"];
+    for (const message of messages) {
+      await ws.send(message);
+      assert.deepEqual(await ws.receive(), message);
     }
-    const server = serve(async (environ) => {
-      const ws = await upgradeWebSocket(environ);
-      for await (const message of ws) await ws.send(message);
-    }, { hostname: "127.0.0.1", port: 0, tls });
-    try {
-      const ws = await connectWebSocket(
-        `wss://localhost:${server.addr.port}/`,
-        { caCerts: [tls.cert] },
-      );
-      const big = new Uint8Array(300_000).map((_, i) => (i * 13) & 255);
-      const messages = ["hi", "x".repeat(125), "héllo ✓", big, "after"];
-      for (const message of messages) {
-        await ws.send(message);
-        assert.deepEqual(await ws.receive(), message);
-      }
-      await ws.close(1000, "done");
-      assert.equal(ws.closeCode, 1000);
-    } finally {
-      await server.shutdown();
-    }
+    await ws.close(1000, "done");
+    assert.equal(ws.closeCode, 1000);
   } finally {
-    await Deno.remove(dir, { recursive: true });
+    await server.shutdown();
   }
 });
