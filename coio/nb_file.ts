@@ -100,6 +100,19 @@ function giveBackWriteBuffer(buffer: Uint8Array): void {
 export let discardBuffered: (file: NbFile, n: number) => boolean;
 
 /**
+ * Writes the whole write buffer out without a tasklet wait, then calls
+ * `onDone` (or `onFailed` with the error, as `flush()` would throw it).
+ * False, and nothing done, when a write or flush is under way: use
+ * `flush()` then. Internal to the package: the HTTP server sends a batch of
+ * responses this way while its connection goes idle.
+ */
+export let flushInBackground: (
+  file: NbFile,
+  onDone: () => void,
+  onFailed: (error: unknown) => void,
+) => boolean;
+
+/**
  * Starts a read with no reader waiting and calls `onReady` once it settles;
  * false (and no call) when the file can be read at once. See
  * `ReadBuffer.watch`. Internal to the package: it lets an idle connection
@@ -192,6 +205,8 @@ export class NbFile implements AsyncIterable<Uint8Array> {
       rb.consume(n);
       return true;
     };
+    flushInBackground = (file, onDone, onFailed) =>
+      file.#flushInBackground(onDone, onFailed);
     watchReadable = (file, onReady) => !file.#closed && file.#rb.watch(onReady);
   }
 
@@ -208,6 +223,9 @@ export class NbFile implements AsyncIterable<Uint8Array> {
   #wEnd = 0;
   #wLastN = 0;
   #wError: unknown = undefined;
+  // Set while flushInBackground runs: the write ops' handlers go on with it.
+  #bgDone: (() => void) | undefined = undefined;
+  #bgFailed: ((error: unknown) => void) | undefined = undefined;
 
   /**
    * Wraps a byte source and/or sink. Either may be `undefined` for a
@@ -1133,9 +1151,54 @@ export class NbFile implements AsyncIterable<Uint8Array> {
     this.#wSrc = EMPTY;
   };
 
+  #flushInBackground(
+    onDone: () => void,
+    onFailed: (error: unknown) => void,
+  ): boolean {
+    if (
+      this.#closed || this.#writer === undefined || this.#wInflight ||
+      this.#wError !== undefined || this.#wlock.acquire() !== undefined
+    ) {
+      return false;
+    }
+    // The lock is held until the last byte is out: other writers queue.
+    this.#bgDone = onDone;
+    this.#bgFailed = onFailed;
+    this.#bgStep();
+    return true;
+  }
+
+  /** The next write op of a background flush, or its end. */
+  #bgStep(): void {
+    if (this.#wend > this.#wstart) {
+      this.#wInflight = true;
+      this.#wSrc = this.#wbuf;
+      this.#wOff = this.#wstart;
+      this.#wEnd = this.#wend;
+      let op: Promise<number>;
+      try {
+        op = this.#writer!.write(this.#wbuf.subarray(this.#wstart, this.#wend));
+      } catch (error) {
+        op = Promise.reject(error);
+      }
+      op.then(this.#onWritten, this.#onWriteError);
+      return;
+    }
+    this.#wstart = this.#wend = 0;
+    const done = this.#bgDone!;
+    this.#bgDone = this.#bgFailed = undefined;
+    this.#wlock.release();
+    done();
+  }
+
   #onWritten = (n: number): void => {
     this.#wInflight = false;
     this.#wSrc = EMPTY;
+    if (this.#bgDone !== undefined) {
+      this.#wstart += n;
+      this.#bgStep();
+      return;
+    }
     if (this.#wDetached) {
       this.#wDetached = false;
       this.#wstart = Math.min(this.#wstart + n, this.#wend);
@@ -1151,6 +1214,14 @@ export class NbFile implements AsyncIterable<Uint8Array> {
     this.#wSrc = EMPTY;
     this.#wDetached = false;
     const mapped = toIoError(error);
+    const failed = this.#bgFailed;
+    if (failed !== undefined) {
+      // What flush() does on a failure: the unwritten rest stays buffered.
+      this.#bgDone = this.#bgFailed = undefined;
+      this.#wlock.release();
+      failed(mapped);
+      return;
+    }
     const waiter = this.#wWaiter;
     this.#wWaiter = undefined;
     if (waiter !== undefined) waiter.fail(mapped);

@@ -15,7 +15,11 @@ import {
   TaskletExit,
   TimeoutError,
 } from "../coio/mod.ts";
-import { releaseWriteBuffer, watchReadable } from "../coio/nb_file.ts";
+import {
+  flushInBackground,
+  releaseWriteBuffer,
+  watchReadable,
+} from "../coio/nb_file.ts";
 import { EMPTY_BODY, RequestBody } from "./_body_reader.ts";
 import { ConnectionInput } from "./_input.ts";
 import { PipelineSlot } from "./_pipeline.ts";
@@ -334,7 +338,11 @@ export class Connection {
         this.#writing++;
         this.#writeDeadline = state.now + state.tick +
           (state.writeTimeout ?? Infinity);
-        this.output.flush().then(this.#flushed, this.#flushFailed);
+        if (
+          !flushInBackground(this.output, this.#flushed, this.#flushFailed)
+        ) {
+          this.output.flush().then(this.#flushed, this.#flushFailed);
+        }
       }
       if (!started) {
         this.#releaseHead();
