@@ -27,8 +27,7 @@ const MAX_READ = 262144;
  */
 export class ReadBuffer {
   buf: Uint8Array = EMPTY;
-  /** `buf.subarray(0, end)`: bounded searches without a view per search. */
-  view: Uint8Array = EMPTY;
+  #view: Uint8Array | undefined = undefined;
   start = 0;
   end = 0;
   closed = false;
@@ -74,6 +73,11 @@ export class ReadBuffer {
   setReadSize(n: number): void {
     this.#minRead = n;
     this.#readSize = n;
+  }
+
+  /** `buf.subarray(0, end)`: bounded searches without a view per search. */
+  get view(): Uint8Array {
+    return this.#view ??= this.buf.subarray(0, this.end);
   }
 
   /** Number of buffered bytes. */
@@ -196,7 +200,8 @@ export class ReadBuffer {
 
   #setEnd(end: number): void {
     this.end = end;
-    this.view = this.buf.subarray(0, end);
+    // Made when a search needs it: most fills are never searched.
+    this.#view = undefined;
   }
 
   /**
@@ -372,7 +377,8 @@ export class ReadBuffer {
     this.#waiter = undefined;
     waiter?.fail(closedError());
     this.lock.failAll(closedError);
-    this.buf = this.view = EMPTY;
+    this.buf = EMPTY;
+    this.#view = undefined;
     this.start = this.end = 0;
     this.#handedOut = false;
   }
