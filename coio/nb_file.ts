@@ -92,14 +92,6 @@ function giveBackWriteBuffer(buffer: Uint8Array): void {
 }
 
 /**
- * Drops `n` buffered bytes at once, with no promise, when they are buffered
- * and no read operation holds the buffer; false (nothing dropped) otherwise.
- * Internal to the package: the HTTP server hands consumed bytes back this
- * way once per request.
- */
-export let discardBuffered: (file: NbFile, n: number) => boolean;
-
-/**
  * Writes the whole write buffer out without a tasklet wait, then calls
  * `onDone` (or `onFailed` with the error, as `flush()` would throw it).
  * False, and nothing done, when a write or flush is under way: use
@@ -198,12 +190,6 @@ export class NbFile implements AsyncIterable<Uint8Array> {
         file.#wbuf = EMPTY;
         file.#wstart = file.#wend = 0;
       }
-    };
-    discardBuffered = (file, n) => {
-      const rb = file.#rb;
-      if (file.#closed || rb.lock.locked || rb.length < n) return false;
-      rb.consume(n);
-      return true;
     };
     flushInBackground = (file, onDone, onFailed) =>
       file.#flushInBackground(onDone, onFailed);
@@ -1090,6 +1076,13 @@ export class NbFile implements AsyncIterable<Uint8Array> {
 
   /** One write op for `src[off, end)`; resolves to the bytes it wrote. */
   #writeOp(src: Uint8Array, off: number, end: number): Promise<number> {
+    this.#startWriteOp(src, off, end);
+    if (this.#timeout === 0) return this.#pollWrite();
+    return this.#waitWriteOp();
+  }
+
+  /** Hands `src[off, end)` to the sink; #onWritten or #onWriteError follows. */
+  #startWriteOp(src: Uint8Array, off: number, end: number): void {
     this.#wInflight = true;
     this.#wSrc = src;
     this.#wOff = off;
@@ -1101,8 +1094,6 @@ export class NbFile implements AsyncIterable<Uint8Array> {
       op = Promise.reject(error);
     }
     op.then(this.#onWritten, this.#onWriteError);
-    if (this.#timeout === 0) return this.#pollWrite();
-    return this.#waitWriteOp();
   }
 
   #waitWriteOp(): Promise<number> {
@@ -1171,17 +1162,7 @@ export class NbFile implements AsyncIterable<Uint8Array> {
   /** The next write op of a background flush, or its end. */
   #bgStep(): void {
     if (this.#wend > this.#wstart) {
-      this.#wInflight = true;
-      this.#wSrc = this.#wbuf;
-      this.#wOff = this.#wstart;
-      this.#wEnd = this.#wend;
-      let op: Promise<number>;
-      try {
-        op = this.#writer!.write(this.#wbuf.subarray(this.#wstart, this.#wend));
-      } catch (error) {
-        op = Promise.reject(error);
-      }
-      op.then(this.#onWritten, this.#onWriteError);
+      this.#startWriteOp(this.#wbuf, this.#wstart, this.#wend);
       return;
     }
     this.#wstart = this.#wend = 0;

@@ -4,7 +4,6 @@
 // pipelined batch of requests costs no I/O call and no new view per request.
 
 import type { NbFile } from "../coio/mod.ts";
-import { discardBuffered } from "../coio/nb_file.ts";
 
 const EMPTY = new Uint8Array(0);
 // Consumed bytes handed back to the file at once, at the latest.
@@ -90,10 +89,8 @@ export class ConnectionInput {
   /** Hands the consumed bytes back to the file, so that another reader starts after them. */
   release(): void {
     if (this.start === 0) return;
-    // The bytes are buffered and nobody else is reading: no promise needed.
-    if (!discardBuffered(this.file, this.start)) {
-      this.file.discard(this.start).catch(() => {});
-    }
+    // Synchronous: the bytes are buffered and nobody else is reading.
+    this.file.discard(this.start).catch(() => {});
     this.start = 0;
     this.buf = this.file.getReadBuffer();
   }
