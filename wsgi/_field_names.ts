@@ -2,6 +2,8 @@
 // name it has seen before without making a string for it, and knows at once
 // its environ key and whether it frames or routes the request.
 
+import { sameBytes } from "./_strings.ts";
+
 /** Names that the parser acts on. */
 export const OTHER = 0;
 export const HOST = 1;
@@ -68,17 +70,4 @@ export function fieldName(
   const field = new FieldName(name);
   if (known === undefined && table.size < MAX_ENTRIES) table.set(hash, field);
   return field;
-}
-
-function sameBytes(
-  name: string,
-  buf: Uint8Array,
-  start: number,
-  end: number,
-): boolean {
-  if (name.length !== end - start) return false;
-  for (let i = 0; i < name.length; i++) {
-    if (name.charCodeAt(i) !== buf[start + i]) return false;
-  }
-  return true;
 }

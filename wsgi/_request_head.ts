@@ -12,7 +12,7 @@ import {
   TRANSFER_ENCODING,
   UPGRADE,
 } from "./_field_names.ts";
-import { hashBytes, internBytes, latin1 } from "./_strings.ts";
+import { hashBytes, internBytes, latin1, sameBytes } from "./_strings.ts";
 import { HttpError } from "./errors.ts";
 
 /** Limits that bound what a request head may cost the server. */
@@ -223,20 +223,6 @@ function checkRequestLine(
   parseVersion(buf, p + 1, contentEnd);
 }
 
-/** True when `name` spells the bytes `buf[start, end)`. */
-function sameName(
-  name: string,
-  buf: Uint8Array,
-  start: number,
-  end: number,
-): boolean {
-  if (name.length !== end - start) return false;
-  for (let i = 0; i < name.length; i++) {
-    if (name.charCodeAt(i) !== buf[start + i]) return false;
-  }
-  return true;
-}
-
 const METHODS = [
   "GET",
   "HEAD",
@@ -388,7 +374,7 @@ export function parseRequestHead(
     }
     const known = list[count];
     const field =
-      known !== undefined && sameName(known.name, buf, nameStart, nameEnd)
+      known !== undefined && sameBytes(known.name, buf, nameStart, nameEnd)
         ? known
         : fieldName(buf, nameStart, nameEnd);
     const value = same

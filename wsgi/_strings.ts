@@ -55,7 +55,8 @@ export function latin1(buf: Uint8Array, start: number, end: number): string {
   return s;
 }
 
-function sameBytes(
+/** True when the latin1 string `text` spells the bytes `buf[start, end)`. */
+export function sameBytes(
   text: string,
   buf: Uint8Array,
   start: number,
