@@ -284,6 +284,17 @@ export class Tasklet<T = unknown> {
     queueMicrotask(startNext);
   }
 
+  /**
+   * Starts the tasklet inside this call (see {@linkcode spawnNow}).
+   * @ignore
+   */
+  _runNow(): void {
+    if ((this.#flags & STATE) !== QUEUED) return; // killed before it ran
+    this.#flags = (this.#flags & ~STATE) | RUNNING;
+    nowRunning(this);
+    runWithStore(this, startTasklet, this);
+  }
+
   /** Takes the error a wait must throw before parking, if any. */
   _takePendingError(): unknown {
     const flags = this.#flags;
@@ -483,10 +494,13 @@ export function schedulePending(tasklet: Tasklet<unknown>): void {
 }
 
 /**
- * Spawns a tasklet that starts at once, the way an I/O completion resumes a
- * waiting tasklet, rather than behind the run queue (which would cost a
- * round and a watchdog turn). Internal to the package: the HTTP server
- * wakes a parked connection this way.
+ * Spawns a tasklet and runs it inside this call, up to its first wait (or
+ * its end: a function that returns without a promise ends it here), the
+ * way an I/O completion resumes a waiting tasklet, rather than behind the
+ * run queue (which would cost a round and a watchdog turn). Call it only
+ * from a callback that runs outside any tasklet, such as an I/O completion.
+ * Internal to the package: the HTTP server wakes a parked connection this
+ * way.
  */
 export function spawnNow<A extends unknown[], T>(
   options: SpawnOptions | undefined,
@@ -498,6 +512,6 @@ export function spawnNow<A extends unknown[], T>(
     args,
     options,
   );
-  tasklet._run();
+  tasklet._runNow();
   return tasklet;
 }

@@ -193,27 +193,62 @@ export class Connection {
 
   /**
    * Serves requests until the connection ends or parks (idle, waiting for
-   * the next request without a tasklet); never throws.
+   * the next request without a tasklet); never throws. A busy spell that
+   * never has to wait (requests buffered, answers that fit the output
+   * buffer, then nothing more to read) runs synchronously and returns
+   * `undefined`: its tasklet ends without a promise.
    */
-  async serve(): Promise<void> {
+  serve(): Promise<void> | undefined {
+    let head: RequestHead | undefined;
+    try {
+      for (;;) {
+        head = this.#waitingHead ?? this.#parseBuffered();
+        this.#waitingHead = undefined;
+        if (head === undefined) {
+          if (this.#parkNow()) return undefined;
+          break;
+        }
+        if (this.#servesConcurrently(head)) break;
+        const keepAlive = this.#handle(head);
+        head = undefined;
+        if (keepAlive !== true || this.taken) {
+          return this.#serveAsync(undefined, keepAlive);
+        }
+      }
+    } catch (error) {
+      return this.#serveAsync(undefined, Promise.reject(error));
+    }
+    return this.#serveAsync(head, undefined);
+  }
+
+  /**
+   * The general loop of {@linkcode serve}, taking over where the
+   * synchronous part had to wait: `first` is a head still to serve,
+   * `handled` what serving the last one returned (or its error).
+   */
+  async #serveAsync(
+    first: RequestHead | undefined,
+    handled: boolean | Promise<boolean> | undefined,
+  ): Promise<void> {
     // Local, not a field: once parked, the connection may wake (and a new
     // tasklet serve it) before this call has returned.
     let parked = false;
     try {
+      if (handled !== undefined) {
+        if (typeof handled !== "boolean") handled = await handled;
+        if (!handled || this.taken) return;
+      }
       for (;;) {
         // A pipelined head is often buffered already: no wait at all then.
-        const head = this.#waitingHead ?? this.#parseBuffered() ??
+        const head = first ?? this.#waitingHead ?? this.#parseBuffered() ??
           await this.#readHead();
-        this.#waitingHead = undefined;
+        first = this.#waitingHead = undefined;
         if (head === PARKED) {
           parked = true;
           return;
         }
         if (head === null) break;
-        if (
-          this.#state.pipelineConcurrency > 1 && this.input.length > 0 &&
-          head.contentLength === 0 && head.keepAlive && !head.upgrade
-        ) {
+        if (this.#servesConcurrently(head)) {
           // More requests are buffered behind this one: run them together.
           if (!await this.#serveConcurrently(head)) break;
           continue;
@@ -231,6 +266,12 @@ export class Connection {
         this.#onClosed(this);
       }
     }
+  }
+
+  /** True when `head` and the bodiless requests behind it are served together. */
+  #servesConcurrently(head: RequestHead): boolean {
+    return this.#state.pipelineConcurrency > 1 && this.input.length > 0 &&
+      head.contentLength === 0 && head.keepAlive && !head.upgrade;
   }
 
   // The read of a parked connection settled: serve it in a new tasklet.
@@ -322,6 +363,50 @@ export class Connection {
   }
 
   /**
+   * Where {@linkcode serve} runs out of buffered requests: sends the answers
+   * so far and parks, unless a head has begun or the server is closing (the
+   * tasklet then waits in #readHead). True when parked.
+   */
+  #parkNow(): boolean {
+    if (this.input.length > 0 || this.#state.closing) return false;
+    this.#sendAnswers();
+    return this.#goIdle();
+  }
+
+  /** Starts writing out the buffered answers, with no wait (a failure closes the socket). */
+  #sendAnswers(): void {
+    if (this.output.writeBufferLength === 0) return;
+    const state = this.#state;
+    this.#writing++;
+    this.#writeDeadline = state.now + state.tick +
+      (state.writeTimeout ?? Infinity);
+    if (!flushInBackground(this.output, this.#flushed, this.#flushFailed)) {
+      this.output.flush().then(this.#flushed, this.#flushFailed);
+    }
+  }
+
+  /**
+   * Between requests: holds no memory the wait does not need and parks if
+   * the read can run without a reader (true), so the tasklet can end.
+   */
+  #goIdle(): boolean {
+    const state = this.#state;
+    this.#releaseHead();
+    // Consumed bytes go back to the file (so the read lands at the start of
+    // its small buffer instead of growing it), and an empty output buffer
+    // goes.
+    this.input.release();
+    if (this.#writing === 0) releaseWriteBuffer(this.output);
+    this.#deadline = state.now + state.tick +
+      (this.#requests === 0 ? state.headersTimeout : state.keepAliveTimeout);
+    this.idle = true;
+    if (!watchReadable(this.output, this.#wake)) return false;
+    this.#parked = this.#waiting = true;
+    this.tasklet = undefined;
+    return true;
+  }
+
+  /**
    * Waits for the next request head: `null` when the connection should end
    * quietly (EOF or idle timeout between requests, or shutdown).
    */
@@ -334,34 +419,13 @@ export class Connection {
     for (;;) {
       // More bytes are needed: first send what earlier requests produced,
       // while the read starts (a failed write closes the socket).
-      if (this.output.writeBufferLength > 0) {
-        this.#writing++;
-        this.#writeDeadline = state.now + state.tick +
-          (state.writeTimeout ?? Infinity);
-        if (
-          !flushInBackground(this.output, this.#flushed, this.#flushFailed)
-        ) {
-          this.output.flush().then(this.#flushed, this.#flushFailed);
-        }
-      }
+      this.#sendAnswers();
       if (!started) {
-        this.#releaseHead();
-        if (state.closing) return null;
-        // Idle: hold no memory the wait does not need. Consumed bytes go
-        // back to the file (so the read lands at the start of its small
-        // buffer instead of growing it), and an empty output buffer goes.
-        input.release();
-        if (this.#writing === 0) releaseWriteBuffer(this.output);
-        this.#deadline = state.now + state.tick +
-          (this.#requests === 0
-            ? state.headersTimeout
-            : state.keepAliveTimeout);
-        this.idle = true;
-        if (watchReadable(this.output, this.#wake)) {
-          this.#parked = this.#waiting = true;
-          this.tasklet = undefined;
-          return PARKED;
+        if (state.closing) {
+          this.#releaseHead();
+          return null;
         }
+        if (this.#goIdle()) return PARKED;
       } else if (state.now >= this.#deadline) {
         throw new HttpError(408, "request head timed out");
       }
@@ -733,7 +797,7 @@ export class Connection {
         // The client is gone.
       }
       if (this.#state.accessLog !== undefined) {
-        this.#state.accessLog(
+        this.#log(
           `${this.#remoteAddr} - - [${clfDate()}] "-" ${error.status} -`,
         );
       }
@@ -744,11 +808,20 @@ export class Connection {
 
   #logAccess(head: RequestHead, response: ResponseWriter): void {
     const version = head.minor === 1 ? "HTTP/1.1" : "HTTP/1.0";
-    this.#state.accessLog!(
+    this.#log(
       `${this.#remoteAddr} - - [${clfDate()}] "${head.method} ${head.target} ${version}" ${response.statusCode} ${
         response.bytesSent > 0 ? response.bytesSent : "-"
       }`,
     );
+  }
+
+  /** Writes an access log line; a log that throws is reported, never fatal. */
+  #log(line: string): void {
+    try {
+      this.#state.accessLog!(line);
+    } catch (error) {
+      this.#state.reportError(error, undefined);
+    }
   }
 
   async #close(): Promise<void> {

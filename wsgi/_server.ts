@@ -198,11 +198,9 @@ export function serveHere(
     startServing(connection) {
       // At once, as a resumed wait would: a woken connection is served
       // without waiting for a run-queue round.
-      connection.tasklet = spawnNow(
-        connectionOptions,
-        serveConnection,
-        connection,
-      );
+      // (A spell that never waited has ended, and parked, by the return.)
+      const tasklet = spawnNow(undefined, serveConnection, connection);
+      if (tasklet.alive) connection.tasklet = tasklet;
     },
   };
 
@@ -250,7 +248,6 @@ export function serveHere(
   };
   const onConnectionError = (error: unknown) =>
     state.reportError(error, undefined);
-  const connectionOptions = { onError: onConnectionError };
 
   const acceptLoop = async (listener: NbListener) => {
     try {
@@ -281,11 +278,8 @@ export function serveHere(
         }
         const connection = new Connection(socket, state, onClosed);
         connections.add(connection);
-        connection.tasklet = spawn(
-          connectionOptions,
-          serveConnection,
-          connection,
-        );
+        // Connection.serve never throws: its tasklet needs no onError.
+        connection.tasklet = spawn(serveConnection, connection);
       }
     } finally {
       listener.close();
@@ -314,7 +308,7 @@ export function serveHere(
   return new HttpServer(addr, finished, shutdown);
 }
 
-function serveConnection(connection: Connection): Promise<void> {
+function serveConnection(connection: Connection): Promise<void> | undefined {
   return connection.serve();
 }
 

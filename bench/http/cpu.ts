@@ -106,7 +106,8 @@ function state(): ServerState {
     reportError: (error) => console.error(error),
     // As the server does: a tasklet per busy spell of the connection.
     startServing(connection) {
-      connection.tasklet = spawnNow(undefined, () => connection.serve());
+      const tasklet = spawnNow(undefined, () => connection.serve());
+      if (tasklet.alive) connection.tasklet = tasklet;
     },
   };
 }

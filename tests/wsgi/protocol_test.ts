@@ -845,6 +845,23 @@ Deno.test("access log: one Common Log Format line per request", async () => {
   assert.match(lines[2], /"-" 400 -$/);
 });
 
+Deno.test("an access log that throws is reported to onError; requests are still answered", async () => {
+  const { seen, onError } = errors();
+  const failure = new Error("log disk full");
+  const accessLog = () => {
+    throw failure;
+  };
+  await withServer(echo, { accessLog, onError }, async (_server, port) => {
+    // Two pipelined requests and a bad one: every answer still goes out.
+    const responses = parseAll(
+      await exchange(port, `GET /a HTTP/1.1\r\n${H}\r\n`.repeat(2)),
+    );
+    assert.deepEqual(responses.map((r) => r.status), [200, 200]);
+    assert.match(await exchange(port, "BAD\r\n\r\n"), /^HTTP\/1\.1 400 /);
+  });
+  assert.deepEqual(seen, [failure, failure, failure]);
+});
+
 Deno.test("an app refilling one Uint8Array gets each response's own bytes (no stale cache)", async () => {
   const shared = new Uint8Array(5);
   let n = 0;
