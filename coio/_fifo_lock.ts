@@ -43,6 +43,11 @@ export class FifoLock {
   /** Hands the lock to the next waiter in line, or frees it. */
   release(): void {
     const queue = this.#queue;
+    if (queue.length === 0) {
+      // Nobody waits (the usual case): no array bookkeeping.
+      this.locked = false;
+      return;
+    }
     while (this.#head < queue.length) {
       const next = queue[this.#head++];
       next.onCancel = undefined;

@@ -61,6 +61,7 @@ const PARKED = Symbol("parked");
 
 const WSGI_VERSION: [number, number] = [1, 0];
 const EMPTY_BYTES = new Uint8Array(0);
+const NO_WORDS = new Int32Array(0);
 const ERRORS: ErrorStream = {
   write(text: string) {
     Deno.stderr.writeSync(new TextEncoder().encode(text));
@@ -296,6 +297,9 @@ export class Connection {
     const head = this.#reusableHead;
     if (head === undefined) return;
     this.#reusableHead = this.#head = undefined;
+    // The pool must not keep this connection's read buffer alive.
+    head.inputBuffer = undefined;
+    head.inputWords = NO_WORDS;
     const pool = this.#state.heads;
     if (pool.length < 1024) pool.push(head);
   }
@@ -314,6 +318,14 @@ export class Connection {
     // A client that does not take our bytes in time is cut off: closing
     // the socket fails the pending write.
     if (this.#writing > 0 && now >= this.#writeDeadline) this.#closeSocket();
+    // Still parked a sweep later: the head object goes back to the pool and
+    // the empty output buffer to the spares. (Not at every park: a busy
+    // connection would give them back and take them again for each request,
+    // and its next head compares with its last one.)
+    else if (this.#parked) {
+      this.#releaseHead();
+      if (this.#writing === 0) releaseWriteBuffer(this.output);
+    }
   }
 
   /**
@@ -391,12 +403,10 @@ export class Connection {
    */
   #goIdle(): boolean {
     const state = this.#state;
-    this.#releaseHead();
-    // Consumed bytes go back to the file (so the read lands at the start of
-    // its small buffer instead of growing it), and an empty output buffer
-    // goes.
+    // Consumed bytes go back to the file, so that the read lands at the
+    // start of its small buffer instead of growing it. (The output buffer
+    // goes at the next sweep, see expire().)
     this.input.release();
-    if (this.#writing === 0) releaseWriteBuffer(this.output);
     this.#deadline = state.now + state.tick +
       (this.#requests === 0 ? state.headersTimeout : state.keepAliveTimeout);
     this.idle = true;
@@ -745,7 +755,6 @@ export class Connection {
 
   #flushed = (): void => {
     this.#writing--;
-    if (this.idle && this.#writing === 0) releaseWriteBuffer(this.output);
     if (this.#closeWhenFlushed && this.#writing === 0 && this.idle) {
       this.#closeSocket();
     }

@@ -90,8 +90,10 @@ export class ConnectionInput {
   release(): void {
     if (this.start === 0) return;
     // Synchronous: the bytes are buffered and nobody else is reading.
-    this.file.discard(this.start).catch(() => {});
+    this.file.discard(this.start).catch(ignore);
     this.start = 0;
     this.buf = this.file.getReadBuffer();
   }
 }
+
+function ignore(): void {}

@@ -443,3 +443,30 @@ Deno.test("parseRequestHead: latin1 values are one char per byte, methods are in
   assert.equal(head.values[1], "\xff\xe9\x80");
   assert.equal(parse("BREW /pot HTTP/1.1\r\nHost: h\r\n\r\n").method, "BREW");
 });
+
+Deno.test("a head reused for the next request sees every changed byte, at any alignment", () => {
+  const text = "GET /abc HTTP/1.1\r\nHost: t\r\nX-Word: 0123456789\r\n\r\n";
+  for (const offset of [0, 1, 2, 3, 4, 8]) {
+    const buf = new Uint8Array(offset + text.length);
+    buf.set(bytes(text), offset);
+    const end = buf.length;
+    const head = parseRequestHead(buf, offset, end, LIMITS, false)!;
+    // The same bytes again: the kept results are used.
+    assert.equal(parseRequestHead(buf, offset, end, LIMITS, false, head), head);
+    assert.equal(head.values[1], "0123456789");
+    // One changed digit, at each position of the value (every byte lane of a
+    // word), must be seen.
+    const valueAt = offset + text.indexOf("0123456789");
+    for (let k = 0; k < 10; k++) {
+      buf[valueAt + k] = 0x78; // "x"
+      parseRequestHead(buf, offset, end, LIMITS, false, head);
+      const expected = "0123456789".slice(0, k) + "x" +
+        "0123456789".slice(k + 1);
+      assert.equal(head.values[1], expected, `offset ${offset}, byte ${k}`);
+      buf[valueAt + k] = 0x30 + k;
+    }
+    // The last byte of the head (its final LF) counts too.
+    buf[end - 1] = 0x78;
+    assert.equal(parseRequestHead(buf, offset, end, LIMITS, false, head), null);
+  }
+});
