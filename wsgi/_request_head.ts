@@ -92,6 +92,13 @@ export class RequestHead {
   raw: Uint8Array = new Uint8Array(0);
   /** How many bytes of `raw` hold that head; 0 when none is kept. */
   rawLength = 0;
+  /** True when this head's bytes were the same as the last head parsed into it. */
+  repeated = false;
+  /**
+   * What a connection may keep for a repeated head: the environ built for
+   * it, to be copied (never handed out itself). Cleared by a new parse.
+   */
+  environ: Record<string, unknown> | undefined = undefined;
   /** `raw` as 32-bit words, for a faster comparison. */
   rawWords: Int32Array = new Int32Array(0);
   /** The buffer last compared with, and its words (made when it changes). */
@@ -120,6 +127,8 @@ export class RequestHead {
     this.host = this.scheme = "";
     this.length = 0;
     this.rawLength = 0;
+    this.repeated = false;
+    this.environ = undefined;
   }
 }
 
@@ -279,6 +288,7 @@ export function parseRequestHead(
   if (
     into !== undefined && into.rawLength > 0 && sameHead(into, buf, start, end)
   ) {
+    into.repeated = true;
     return into;
   }
   // --- request-line = method SP request-target SP HTTP-version

@@ -883,6 +883,57 @@ Deno.test("an app refilling one Uint8Array gets each response's own bytes (no st
   });
 });
 
+Deno.test("repeated identical heads: each request gets its own fresh environ", async () => {
+  const seen: string[] = [];
+  const inputs = new Set<unknown>();
+  const app = async (environ: Environ, startResponse: StartResponse) => {
+    const body = new TextDecoder().decode(await environ["wsgi.input"].read());
+    inputs.add(environ["wsgi.input"]);
+    seen.push(
+      `${environ.REMOTE_PORT} ${environ.PATH_INFO} ${environ.HTTP_X_ADDED} ${body}`,
+    );
+    // What an app (or middleware) does to its environ stays its own.
+    environ.PATH_INFO = "/changed";
+    environ.HTTP_X_ADDED = "yes";
+    startResponse("200 OK", [["Content-Type", "text/plain"]]);
+    return "ok";
+  };
+  await withServer(app, {}, async (_server, port) => {
+    const request = `POST /a HTTP/1.1\r\n${H}Content-Length: 2\r\n\r\n`;
+    const expected: string[] = [];
+    const ask = async (client: RawClient, body: string) => {
+      await client.send(request + body);
+      assert.equal((await client.readResponse()).status, 200);
+      const port = (client.conn.localAddr as Deno.NetAddr).port;
+      expected.push(`${port} /a undefined ${body}`);
+    };
+    const a = await RawClient.connect(port);
+    const b = await RawClient.connect(port);
+    try {
+      // The same head three times on each of two connections.
+      for (let i = 1; i <= 3; i++) {
+        await ask(a, `a${i}`);
+        await ask(b, `b${i}`);
+      }
+      // A's head, and what was kept with it, goes on to the next connection.
+      await a.closeWrite();
+      assert.equal(await a.readAll(), "");
+      const c = await RawClient.connect(port);
+      try {
+        await ask(c, "c1");
+        await ask(c, "c2");
+      } finally {
+        c.conn.close();
+      }
+    } finally {
+      a.conn.close();
+      b.conn.close();
+    }
+    assert.deepEqual(seen, expected);
+    assert.equal(inputs.size, expected.length);
+  });
+});
+
 Deno.test("identical pipelined heads and responses are served from the caches correctly", async () => {
   const seen: string[] = [];
   const app = (environ: Environ, startResponse: StartResponse) => {
