@@ -277,7 +277,9 @@ export class ReadBuffer {
     this.#opLen = this.buf.length - this.end;
     let op: Promise<number | null>;
     try {
-      op = this.source!.read(this.buf.subarray(this.end));
+      // Reads mostly land at the start of the buffer: no new view then.
+      const end = this.end;
+      op = this.source!.read(end === 0 ? this.buf : this.buf.subarray(end));
     } catch (error) {
       op = Promise.reject(error);
     }

@@ -187,7 +187,7 @@ export class NbFile implements AsyncIterable<Uint8Array> {
         file.#wbuf !== EMPTY
       ) {
         giveBackWriteBuffer(file.#wbuf);
-        file.#wbuf = EMPTY;
+        file.#wbuf = file.#wView = file.#wViewOf = EMPTY;
         file.#wstart = file.#wend = 0;
       }
     };
@@ -205,6 +205,11 @@ export class NbFile implements AsyncIterable<Uint8Array> {
   #wDetached = false;
   #wWaiter: Waiter<number> | undefined = undefined;
   #wSrc: Uint8Array = EMPTY;
+  // The view the last write op was given, and of what: a server writing
+  // answers of one size from one buffer makes it once.
+  #wView: Uint8Array = EMPTY;
+  #wViewOf: Uint8Array = EMPTY;
+  #wViewOff = 0;
   #wOff = 0;
   #wEnd = 0;
   #wLastN = 0;
@@ -1087,9 +1092,18 @@ export class NbFile implements AsyncIterable<Uint8Array> {
     this.#wSrc = src;
     this.#wOff = off;
     this.#wEnd = end;
+    let view = this.#wView;
+    if (
+      this.#wViewOf !== src || this.#wViewOff !== off ||
+      view.length !== end - off
+    ) {
+      view = this.#wView = src.subarray(off, end);
+      this.#wViewOf = src;
+      this.#wViewOff = off;
+    }
     let op: Promise<number>;
     try {
-      op = this.#writer!.write(src.subarray(off, end));
+      op = this.#writer!.write(view);
     } catch (error) {
       op = Promise.reject(error);
     }

@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 import { socketpair } from "../../coio/mod.ts";
-import { releaseWriteBuffer } from "../../coio/nb_file.ts";
+import { NbFile, releaseWriteBuffer } from "../../coio/nb_file.ts";
 
 Deno.test("a given-back write buffer carries nothing over to the file that reuses it", async () => {
   const [a, b] = await socketpair();
@@ -58,4 +58,30 @@ Deno.test("a write buffer with bytes in it is not given back", async () => {
     a.close();
     b.close();
   }
+});
+
+Deno.test("writes of one size from one buffer each carry their own bytes, also after the buffer went back", async () => {
+  const written: string[] = [];
+  const sink = {
+    write(p: Uint8Array): Promise<number> {
+      written.push(new TextDecoder().decode(p));
+      return Promise.resolve(p.length);
+    },
+  };
+  const file = new NbFile(undefined, sink, { writeBufferLimit: 65536 });
+  const other = new NbFile(undefined, sink, { writeBufferLimit: 65536 });
+  for (const text of ["abc", "xyz"]) {
+    await file.write(text);
+    await file.flush();
+  }
+  // The buffer goes to the spares, another file takes it, this one gets a
+  // new one: each write still goes out from where its bytes are.
+  releaseWriteBuffer(file);
+  await other.write("OTH");
+  await file.write("123");
+  await other.flush();
+  await file.flush();
+  await file.write("4567");
+  await file.flush();
+  assert.deepEqual(written, ["abc", "xyz", "OTH", "123", "4567"]);
 });
