@@ -735,8 +735,15 @@ export class Connection {
     }
     if (head.scheme !== "") environ.HTTP_HOST = head.host;
     // A client that repeats a head tends to go on doing so: keep a copy
-    // (the app may change its environ) for the next time.
-    if (head.repeated) head.environ = { ...environ };
+    // (the app may change its environ) for the next time, without what
+    // belongs to this request and connection (a pooled head must not keep
+    // a closed connection alive).
+    if (head.repeated) {
+      const template = { ...environ };
+      template["wsgi.input"] = EMPTY_BODY;
+      template["syncless.takeover"] = undefined;
+      head.environ = template;
+    }
     return environ;
   }
 
