@@ -360,11 +360,14 @@ export class Tasklet<T = unknown> {
       if ((flags & HAS_ARGS) === 0) {
         result = (value as () => T | PromiseLike<T>)();
       } else {
-        const [fn, ...args] = value as [
-          (...args: unknown[]) => T | PromiseLike<T>,
-          ...unknown[],
-        ];
-        result = fn(...args);
+        // [fn, ...args]: the common arities without a rest array or a spread.
+        const call = value as unknown[];
+        const fn = call[0] as (...args: unknown[]) => T | PromiseLike<T>;
+        result = call.length === 2
+          ? fn(call[1])
+          : call.length === 3
+          ? fn(call[1], call[2])
+          : fn(...call.slice(1));
       }
     } catch (error) {
       this.#finish(true, error);
