@@ -113,6 +113,14 @@ export let flushInBackground: (
 export let watchReadable: (file: NbFile, onReady: () => void) => boolean;
 
 /**
+ * Drops `n` buffered bytes at once, what `discard(n)` does when they are
+ * buffered and no reader is busy: true if done, false (nothing done) if
+ * not, or if the file is closed. Internal to the package: the HTTP server
+ * hands back what it parsed this way, without a promise per request.
+ */
+export let discardBuffered: (file: NbFile, n: number) => boolean;
+
+/**
  * Creates an {@linkcode NbFile} that reads through an existing read buffer
  * (a socket's), so that bytes one of them buffered are never hidden from the
  * other. Closing the file leaves the buffer open.
@@ -194,6 +202,7 @@ export class NbFile implements AsyncIterable<Uint8Array> {
     flushInBackground = (file, onDone, onFailed) =>
       file.#flushInBackground(onDone, onFailed);
     watchReadable = (file, onReady) => !file.#closed && file.#rb.watch(onReady);
+    discardBuffered = (file, n) => !file.#closed && file.#discardNow(n);
   }
 
   #wbuf: Uint8Array = EMPTY;
@@ -723,13 +732,16 @@ export class NbFile implements AsyncIterable<Uint8Array> {
     } catch (error) {
       return Promise.reject(error);
     }
-    if (n <= 0) return Promise.resolve(0);
-    const rb = this.#rb;
-    if (!rb.lock.locked && rb.length >= n) {
-      rb.consume(n);
-      return Promise.resolve(0);
-    }
+    if (n <= 0 || this.#discardNow(n)) return Promise.resolve(0);
     return this.#discardSlow(n);
+  }
+
+  /** Drops `n` bytes if they are buffered and no reader is busy; false if not. */
+  #discardNow(n: number): boolean {
+    const rb = this.#rb;
+    if (rb.lock.locked || rb.length < n) return false;
+    rb.consume(n);
+    return true;
   }
 
   async #discardSlow(n: number): Promise<number> {

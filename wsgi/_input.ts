@@ -4,6 +4,7 @@
 // pipelined batch of requests costs no I/O call and no new view per request.
 
 import type { NbFile } from "../coio/mod.ts";
+import { discardBuffered } from "../coio/nb_file.ts";
 
 const EMPTY = new Uint8Array(0);
 // Consumed bytes handed back to the file at once, at the latest.
@@ -89,8 +90,11 @@ export class ConnectionInput {
   /** Hands the consumed bytes back to the file, so that another reader starts after them. */
   release(): void {
     if (this.start === 0) return;
-    // Synchronous: the bytes are buffered and nobody else is reading.
-    this.file.discard(this.start).catch(ignore);
+    // At once: the bytes are buffered and nobody else reads (discard() would
+    // only be needed if that ever changed).
+    if (!discardBuffered(this.file, this.start)) {
+      this.file.discard(this.start).catch(ignore);
+    }
     this.start = 0;
     this.buf = this.file.getReadBuffer();
   }
