@@ -209,28 +209,10 @@ export function encodeTextFrame(
 ): Uint8Array {
   const length = text.length;
   if (length < 126) {
-    // Short text is copied char by char while it stays ASCII: no encoder
-    // call, no views; the slab space is given back if it is not.
-    const head = mask === undefined ? 2 : 6;
-    const frame = allocateFrame(head + length);
-    let any = 0;
-    if (mask === undefined) {
-      for (let i = 0; i < length; i++) {
-        const c = text.charCodeAt(i);
-        any |= c;
-        frame[head + i] = c;
-      }
-    } else {
-      for (let i = 0; i < length; i++) {
-        const c = text.charCodeAt(i);
-        any |= c;
-        frame[head + i] = c ^ mask[i & 3];
-      }
-    }
-    if (any < 0x80) {
-      writeHead(frame, head, finalByte(OP_TEXT), length, mask);
-      return frame;
-    }
+    // Short ASCII text is copied char by char: no encoder call, no views;
+    // the slab space is given back if it is not ASCII.
+    const frame = allocateFrame(length + (mask === undefined ? 2 : 6));
+    if (encodeAsciiFrameInto(frame, text, mask)) return frame;
     shrinkLastFrame(frame, 0);
   }
   const most = length * 3;
@@ -249,6 +231,38 @@ export function encodeTextFrame(
     );
   }
   return frame.subarray(start, room + written);
+}
+
+/**
+ * Encodes `text` (under 126 UTF-16 units) as a whole final text frame that
+ * fills `frame` exactly (`text.length` + 2 bytes, + 6 with `mask`), char by
+ * char, as long as it is ASCII. Returns false (`frame` then holds garbage)
+ * when `text` is not all ASCII: it needs the UTF-8 encoder.
+ */
+export function encodeAsciiFrameInto(
+  frame: Uint8Array,
+  text: string,
+  mask: Uint8Array | undefined,
+): boolean {
+  const length = text.length;
+  const head = frame.length - length;
+  let any = 0;
+  if (mask === undefined) {
+    for (let i = 0; i < length; i++) {
+      const c = text.charCodeAt(i);
+      any |= c;
+      frame[head + i] = c;
+    }
+  } else {
+    for (let i = 0; i < length; i++) {
+      const c = text.charCodeAt(i);
+      any |= c;
+      frame[head + i] = c ^ mask[i & 3];
+    }
+  }
+  if (any >= 0x80) return false;
+  writeHead(frame, head, finalByte(OP_TEXT), length, mask);
+  return true;
 }
 
 /** The first byte of a final frame with `opcode`, RSV1 set when `compressed`. */

@@ -5,9 +5,12 @@
 
 import { type RawWrite, rawWriter } from "../coio/_raw_io.ts";
 import { waitFor } from "../coio/mod.ts";
+import { encodeAsciiFrameInto } from "./_ws_frame.ts";
 import { toSocketError } from "./_ws_input.ts";
 
 const RESOLVED = Promise.resolve();
+// The largest frame of short text: 125 bytes, a 2-byte head and a mask.
+const SHORT_FRAME = 131;
 const noop = () => {};
 
 /** Writes frames to `conn` in the order they are given. */
@@ -20,6 +23,10 @@ export class WebSocketOutput {
   // The frame whose write started with no other in flight (handled by the
   // bound handlers below, with no promise or closure made per frame).
   #current: Uint8Array | undefined = undefined;
+  // A frame of our own for short text, reused while no write is in flight
+  // (a write op refers to its buffer until it settles): the view is kept
+  // as long as the length stays the same.
+  #short: Uint8Array | undefined = undefined;
 
   constructor(conn: Deno.Conn) {
     this.#write = rawWriter(conn);
@@ -48,6 +55,32 @@ export class WebSocketOutput {
     const done = this.#writeAfter(previous, frame);
     this.#tail = done;
     return waitFor(done);
+  }
+
+  /**
+   * Hands `text` (under 126 UTF-16 units) to the socket as a final text
+   * frame (masked with `mask` when given) when that can be done at once
+   * with no allocation: no write in flight (the frame is encoded into a
+   * buffer of this output's own) and all of it ASCII. Otherwise returns
+   * `undefined` and does nothing: the caller then encodes the frame and
+   * calls {@linkcode write}.
+   */
+  writeShortText(
+    text: string,
+    mask: Uint8Array | undefined,
+  ): Promise<void> | undefined {
+    if (this.#tail !== undefined || this.#error !== undefined) return;
+    const size = text.length + (mask === undefined ? 2 : 6);
+    let frame = this.#short;
+    if (frame === undefined || frame.length !== size) {
+      const buffer = frame?.buffer ?? new ArrayBuffer(SHORT_FRAME);
+      frame = this.#short = new Uint8Array(buffer, 0, size);
+    }
+    if (!encodeAsciiFrameInto(frame, text, mask)) return;
+    this.#pending++;
+    this.#current = frame;
+    this.#tail = this.#write(frame).then(this.#onWritten, this.#onWriteFailed);
+    return RESOLVED;
   }
 
   /** Resolves once every queued frame is written (or failed). */

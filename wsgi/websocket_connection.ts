@@ -339,6 +339,10 @@ export class WebSocketConnection
     if (this.#deflate !== undefined) return this.#sendCompressed(data, text);
     const mask = this.#isServer ? undefined : nextMask();
     if (text && (data as string).length <= DIRECT_TEXT) {
+      if ((data as string).length < 126) {
+        const sent = this.#out.writeShortText(data as string, mask);
+        if (sent !== undefined) return sent;
+      }
       return this.#out.write(encodeTextFrame(data as string, mask));
     }
     const payload = text ? encoder.encode(data as string) : data as Uint8Array;
@@ -528,8 +532,9 @@ export class WebSocketConnection
    * hot path: nothing is buffered, no read is in flight and nothing else is
    * due, so the caller waits for a read right here (a coio wait) and the
    * frame that comes is parsed in the read's callback, with no async
-   * function or extra promise in between; anything else goes through
-   * {@linkcode #read}.
+   * function or extra promise in between. A whole message already buffered
+   * (a peer that sent several at once) is taken at once, with no wait.
+   * Anything else goes through {@linkcode #read}.
    */
   #startRead<R>(
     wrap: (message: WebSocketMessage | null) => R,
@@ -537,11 +542,26 @@ export class WebSocketConnection
   ): Promise<R> {
     const input = this.#in;
     if (
-      input.end - input.start < 2 && !input.pending && !input.eof &&
       this.#idleTimeout === null && this.#inflating === undefined &&
       this.#failure === undefined && !this.#closeReceived && !this.#ended
     ) {
-      return input.waitReady(2, ready, this.#readCancelled);
+      if (input.end - input.start < 2) {
+        if (!input.pending && !input.eof) {
+          return input.waitReady(2, ready, this.#readCancelled);
+        }
+      } else {
+        let message;
+        try {
+          message = this.#takeWholeMessage();
+        } catch (error) {
+          this.#readingEnded();
+          return Promise.reject(error);
+        }
+        if (message !== undefined) {
+          this.#readingEnded();
+          return Promise.resolve(wrap(message));
+        }
+      }
     }
     return this.#read(false, wrap);
   }
@@ -552,16 +572,17 @@ export class WebSocketConnection
 
   /**
    * The hot path's read settled (its waiter has not resumed yet): a whole
-   * data frame is parsed at once; anything else (a control frame, a partial
-   * or compressed one, an error) is left to {@linkcode #read}, which the
-   * wait then follows. Nothing here waits.
+   * data message is taken at once; anything else (a control frame, a
+   * partial or compressed one, an error) is left to {@linkcode #read},
+   * which the wait then follows. Nothing here waits.
    */
   #hotFrame<R>(
     wrap: (message: WebSocketMessage | null) => R,
   ): R | PromiseLike<R> {
-    const input = this.#in;
+    let message;
     try {
-      input.adopt();
+      this.#in.adopt();
+      message = this.#takeWholeMessage();
     } catch (error) {
       if (!isTransportError(error)) {
         this.#readingEnded();
@@ -572,24 +593,9 @@ export class WebSocketConnection
       this.#readingEnded();
       return wrap(null);
     }
-    if (
-      !this.#ended && !this.#closing && !this.#messageCompressed &&
-      this.#wholeDataFrame()
-    ) {
-      let message;
-      try {
-        message = this.#readFrame();
-      } catch (error) {
-        if (!(error instanceof WebSocketProtocolError)) {
-          this.#readingEnded();
-          throw error;
-        }
-        this.#failure ??= error;
-      }
-      if (typeof message === "string" || message instanceof Uint8Array) {
-        this.#readingEnded();
-        return wrap(message);
-      }
+    if (message !== undefined) {
+      this.#readingEnded();
+      return wrap(message);
     }
     // Started when the wait's promise follows it, after the tasklet resumed.
     return {
@@ -598,28 +604,70 @@ export class WebSocketConnection
   }
 
   /**
-   * True when the buffer starts with a whole uncompressed data frame with a
-   * 7- or 16-bit length, which {@linkcode #readFrame} handles without waiting.
+   * The message that the buffer starts with, when it is a whole
+   * uncompressed data frame that ends a message (with a 7- or 16-bit
+   * length): parsed and consumed, with no wait. `undefined` when the buffer
+   * holds anything else (left for {@linkcode #read}, or a fragment that
+   * {@linkcode #readFrame} took), or the frame broke the protocol (kept in
+   * `#failure` for {@linkcode #read} to answer).
    */
-  #wholeDataFrame(): boolean {
+  #takeWholeMessage(): WebSocketMessage | undefined {
+    if (this.#ended || this.#closing || this.#messageCompressed) return;
     const input = this.#in;
     const n = input.end - input.start;
-    if (n < 2) return false;
+    if (n < 2) return;
     const buf = input.buf;
     const at = input.start;
     const b0 = buf[at];
-    if ((b0 & 0x0f) > OP_BINARY || (b0 & 0x40) !== 0) return false;
     const b1 = buf[at + 1];
     let length = b1 & 0x7f;
-    let head = b1 >= 0x80 ? 6 : 2;
+    const masked = b1 >= 0x80;
+    // The common case first: a short whole text message, ASCII, framed as
+    // the role requires, within maxMessageSize.
+    if (
+      b0 === 0x81 && length < 126 && masked === this.#isServer &&
+      this.#messageOpcode === 0 && length <= this.#maxMessageSize
+    ) {
+      const head = masked ? 6 : 2;
+      if (n < head + length) return;
+      const text = masked
+        ? asciiText(
+          buf,
+          at + 6,
+          length,
+          buf[at + 2],
+          buf[at + 3],
+          buf[at + 4],
+          buf[at + 5],
+        )
+        : asciiText(buf, at + 2, length, 0, 0, 0, 0);
+      if (text !== undefined) {
+        input.consume(head + length);
+        return text;
+      }
+    }
+    // Any other whole data frame with a 7- or 16-bit length.
+    if ((b0 & 0x0f) > OP_BINARY || (b0 & 0x40) !== 0) return;
+    let head = masked ? 6 : 2;
     if (length === 126) {
-      if (n < 4) return false;
+      if (n < 4) return;
       length = (buf[at + 2] << 8) | buf[at + 3];
       head += 2;
     } else if (length === 127) {
-      return false;
+      return;
     }
-    return n >= head + length;
+    if (n < head + length) return;
+    let message;
+    try {
+      message = this.#readFrame();
+    } catch (error) {
+      if (!(error instanceof WebSocketProtocolError)) throw error;
+      this.#failure ??= error;
+      return;
+    }
+    if (typeof message === "string" || message instanceof Uint8Array) {
+      return message;
+    }
   }
 
   /**

@@ -181,3 +181,92 @@ Deno.test("a receive() whose hot-path wait is cancelled leaves the connection re
   }
   await Promise.all([client.close(), server.receive()]);
 });
+
+Deno.test("messages that arrive together are taken from the buffer one by one, in order, with what follows them", async () => {
+  const { server, port, next } = echoServer({ maxMessageSize: 200 });
+  const { ws } = await RawWebSocket.open(port);
+  const bytes = new Uint8Array(300).map((_, i) => i & 255);
+  try {
+    // One write: short text (ASCII or not), a ping, binary with a 16-bit
+    // length, a fragmented message, then a message over maxMessageSize.
+    const frames = [
+      clientFrame(TEXT, "one"),
+      clientFrame(TEXT, "two, a little longer"),
+      clientFrame(TEXT, "drei é"),
+      clientFrame(PING, "p"),
+      clientFrame(TEXT, ""),
+      clientFrame(BINARY, bytes.subarray(0, 150)),
+      clientFrame(TEXT, "frag", { fin: false }),
+      clientFrame(CONT, "ment"),
+      clientFrame(TEXT, "x".repeat(125)),
+      clientFrame(TEXT, "y".repeat(201)),
+    ];
+    const all = new Uint8Array(frames.reduce((n, f) => n + f.length, 0));
+    let at = 0;
+    for (const frame of frames) {
+      all.set(frame, at);
+      at += frame.length;
+    }
+    await ws.send(all);
+    assert.equal(decoded(await ws.readFrame()), "one");
+    assert.equal(decoded(await ws.readFrame()), "two, a little longer");
+    assert.equal(decoded(await ws.readFrame()), "drei é");
+    const pong = await ws.readFrame();
+    assert.equal(pong?.opcode, PONG);
+    assert.equal(decoded(pong), "p");
+    assert.equal(decoded(await ws.readFrame()), "");
+    assert.deepEqual((await ws.readFrame())?.payload, bytes.subarray(0, 150));
+    assert.equal(decoded(await ws.readFrame()), "fragment");
+    assert.equal(decoded(await ws.readFrame()), "x".repeat(125));
+    assert.equal((await ws.readClose()).code, 1009);
+  } finally {
+    ws.close();
+  }
+  const ended = await next();
+  assert.equal(ended.closeCode, 1009);
+  assert.deepEqual(ended.received.map((m) => typeof m), [
+    "string",
+    "string",
+    "string",
+    "string",
+    "object",
+    "string",
+    "string",
+  ]);
+  await server.shutdown();
+});
+
+Deno.test("short text sent while earlier frames are still being written keeps its bytes and its place", async () => {
+  const [server, client] = await pair();
+  // Big frames fill the socket buffers while the client does not read, so
+  // short ones are sent both with no write in flight and behind one.
+  const expected: (string | number)[] = [];
+  const sender = spawn(async () => {
+    for (let i = 0; i < 200; i++) {
+      if (i % 50 === 0) {
+        expected.push(1 << 18);
+        await server.send(new Uint8Array(1 << 18).fill(i));
+      }
+      const text = `${i}:` + "abcdefghij".repeat(i % 13);
+      expected.push(text);
+      if (i % 3 === 0) server.send(text).catch(() => {}); // not awaited
+      else await server.send(text);
+    }
+  });
+  await sleep(50); // the client reads only once the buffers are full
+  let count = 0;
+  while (count < 204) {
+    const message = await client.receive();
+    assert.ok(message !== null, `ended after ${count} messages`);
+    await sleep(0);
+    const want = expected[count++];
+    if (typeof want === "number") {
+      assert.ok(message instanceof Uint8Array);
+      assert.equal(message.length, want);
+    } else {
+      assert.equal(message, want);
+    }
+  }
+  await sender.join();
+  await Promise.all([client.close(), server.receive()]);
+});
