@@ -11,7 +11,9 @@
  * Reports messages echoed per second (both directions count as one), and
  * the server's CPU time per message (user + system time of this process,
  * which only serves while the client runs, over every message echoed,
- * warm-up included): less sensitive to the machine's load than the rate.
+ * warm-up included): less sensitive to the machine's load than the rate;
+ * and the same over the counted window only (the client marks its start
+ * and end on stdout), which leaves start-up, warm-up and closing out.
  *
  * With `--floor`, a third server runs too: a bare echo loop on the core
  * read and write ops (handshake by hand, then one read and one write per
@@ -34,6 +36,9 @@ const SECONDS = Number(args.get("seconds") ?? 3);
 const CONNS = Number(args.get("conns") ?? 64);
 const SIZE = Number(args.get("size") ?? 64);
 const WARMUP_MS = 500;
+// What the client prints when its counted window starts and ends.
+const WINDOW_START = "window-start";
+const WINDOW_END = "window-end";
 
 if (args.get("role") === "client") {
   await runClient(Number(args.get("port")));
@@ -65,10 +70,12 @@ async function runClient(port: number): Promise<void> {
   );
   for (const ws of sockets) ws.send(message);
   await new Promise((resolve) => setTimeout(resolve, WARMUP_MS));
+  console.log(WINDOW_START);
   counting = true;
   const start = performance.now();
   await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000));
   counting = false;
+  console.log(WINDOW_END);
   const elapsed = (performance.now() - start) / 1000;
   stop = true;
   await Promise.all(sockets.map((ws) =>
@@ -187,10 +194,13 @@ function startFloor(): Server {
   };
 }
 
-/** Messages/s, and the server's CPU time (this process) per message in µs. */
+/**
+ * Messages/s, and the server's CPU time (this process) per message in µs:
+ * over the whole run (`cpu`) and over the counted window only (`steady`).
+ */
 async function measure(
   start: () => Server,
-): Promise<{ rate: number; cpu: number }> {
+): Promise<{ rate: number; cpu: number; steady: number }> {
   const cpuBefore = process.cpuUsage();
   const server = start();
   try {
@@ -207,15 +217,32 @@ async function measure(
       ],
       stdout: "piped",
       stderr: "inherit",
-    });
-    const output = await client.output();
-    if (!output.success) throw new Error("client failed");
-    const { rate, total } = JSON.parse(
-      new TextDecoder().decode(output.stdout),
-    );
+    }).spawn();
+    // The window's CPU time is read as soon as the client's marks arrive.
+    let output = "";
+    let windowStart: NodeJS.CpuUsage | undefined;
+    let windowUsed: NodeJS.CpuUsage | undefined;
+    const lines = client.stdout.pipeThrough(new TextDecoderStream());
+    for await (const chunk of lines) {
+      output += chunk;
+      if (windowStart === undefined && output.includes(WINDOW_START)) {
+        windowStart = process.cpuUsage();
+      }
+      if (windowUsed === undefined && output.includes(WINDOW_END)) {
+        windowUsed = process.cpuUsage(windowStart);
+      }
+    }
+    if (!(await client.status).success || windowUsed === undefined) {
+      throw new Error("client failed");
+    }
+    const { rate, total } = JSON.parse(output.slice(output.indexOf("{")));
     await server.stop();
     const used = process.cpuUsage(cpuBefore);
-    return { rate, cpu: (used.user + used.system) / total };
+    return {
+      rate,
+      cpu: (used.user + used.system) / total,
+      steady: (windowUsed.user + windowUsed.system) / (rate * SECONDS),
+    };
   } catch (error) {
     await server.stop();
     throw error;
@@ -229,18 +256,20 @@ const engines: Record<string, () => Server> = {
 if (FLOOR) engines["floor: core read/write echo loop"] = startFloor;
 const results: Record<string, number[]> = {};
 const cpus: Record<string, number[]> = {};
+const steadies: Record<string, number[]> = {};
 for (let rep = 0; rep < REPS; rep++) {
   // Rotate the order so no engine always runs first.
   const names = Object.keys(engines);
   for (let i = 0; i < rep % names.length; i++) names.push(names.shift()!);
   for (const name of names) {
-    const { rate, cpu } = await measure(engines[name]);
+    const { rate, cpu, steady } = await measure(engines[name]);
     (results[name] ??= []).push(rate);
     (cpus[name] ??= []).push(cpu);
+    (steadies[name] ??= []).push(steady);
     console.log(
       `rep ${rep + 1} ${name}: ${Math.round(rate)} msg/s, ${
         cpu.toFixed(1)
-      } µs server CPU/msg`,
+      } µs server CPU/msg (${steady.toFixed(1)} in the window)`,
     );
   }
 }
@@ -256,13 +285,14 @@ console.log(
   `\n${CONNS} connections, ${SIZE}-byte text, ${SECONDS} s x ${REPS} reps (medians)`,
 );
 console.log(
-  `| server | messages/s | server CPU µs/message |\n| --- | ---: | ---: |`,
+  "| server | messages/s | server CPU µs/message | in the window |\n" +
+    "| --- | ---: | ---: | ---: |",
 );
 for (const name of Object.keys(engines)) {
   console.log(
     `| ${name} | ${Math.round(median(results[name]))} | ${
       median(cpus[name]).toFixed(1)
-    } |`,
+    } | ${median(steadies[name]).toFixed(1)} |`,
   );
 }
 const [oursCpu, denoCpu] = Object.keys(engines).map((n) => median(cpus[n]));
@@ -272,5 +302,13 @@ console.log(
 console.log(
   `ratio ours / Deno.serve, CPU per message: ${
     (oursCpu / denoCpu).toFixed(2)
+  }x`,
+);
+const [oursSteady, denoSteady] = Object.keys(engines).map((n) =>
+  median(steadies[n])
+);
+console.log(
+  `ratio ours / Deno.serve, CPU per message in the window: ${
+    (oursSteady / denoSteady).toFixed(2)
   }x`,
 );

@@ -60,7 +60,7 @@ export class WebSocketOutput {
   /**
    * Hands `text` (under 126 UTF-16 units) to the socket as a final text
    * frame (masked with `mask` when given) when that can be done at once
-   * with no allocation: no write in flight (the frame is encoded into a
+   * with no frame allocated: no write in flight (the frame is encoded into a
    * buffer of this output's own) and all of it ASCII. Otherwise returns
    * `undefined` and does nothing: the caller then encodes the frame and
    * calls {@linkcode write}.
