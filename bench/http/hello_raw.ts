@@ -14,13 +14,12 @@ async function serveConn(conn: Deno.Conn): Promise<void> {
     for (;;) {
       const n = await conn.read(buffer);
       if (n === null) break;
+      // Only the bytes just read: a search of the whole 64 KiB buffer would
+      // cost more than the request itself.
+      const data = buffer.subarray(0, n);
       let requests = 0;
-      for (
-        let i = buffer.indexOf(10);
-        i !== -1 && i < n;
-        i = buffer.indexOf(10, i + 1)
-      ) {
-        if (buffer[i + 1] === 13 && buffer[i + 2] === 10) requests++;
+      for (let i = data.indexOf(10); i !== -1; i = data.indexOf(10, i + 1)) {
+        if (data[i + 1] === 13 && data[i + 2] === 10) requests++;
       }
       if (requests === 1) {
         await conn.write(response);
