@@ -2,6 +2,8 @@
 // client written here from RFC 6455 (independent of wsgi/_ws_frame.ts) that
 // sends exact frames, good or bad, and reads the server's frames back.
 
+import assert from "node:assert/strict";
+import { socketpair } from "../../coio/mod.ts";
 import {
   type Environ,
   type HttpServer,
@@ -9,8 +11,35 @@ import {
   type StartResponse,
   upgradeWebSocket,
   type UpgradeWebSocketOptions,
-  type WebSocketConnection,
+  WebSocketConnection,
+  type WebSocketConnectionOptions,
 } from "../../wsgi/mod.ts";
+
+/** Frame opcodes (RFC 6455 §5.2). */
+export const CONT = 0x0;
+export const TEXT = 0x1;
+export const BINARY = 0x2;
+export const CLOSE = 0x8;
+export const PING = 0x9;
+export const PONG = 0xa;
+
+/** Both ends of one WebSocket, ours, over a socket pair: [server, client]. */
+export async function connectionPair(
+  serverOptions: WebSocketConnectionOptions = {},
+  clientOptions: WebSocketConnectionOptions = {},
+): Promise<[WebSocketConnection, WebSocketConnection]> {
+  const [a, b] = await socketpair();
+  return [
+    new WebSocketConnection({ socket: a, isServer: true }, serverOptions),
+    new WebSocketConnection({ socket: b, isServer: false }, clientOptions),
+  ];
+}
+
+/** The payload of `frame` as UTF-8 text (fails on EOF). */
+export function payloadText(frame: Frame | null): string {
+  assert.ok(frame, "expected a frame, got EOF");
+  return new TextDecoder().decode(frame.payload);
+}
 
 /** What the echo app saw of one WebSocket once it ended. */
 export interface Ended {

@@ -11,26 +11,11 @@ import {
   TimeoutError,
   withTimeout,
 } from "../../coio/mod.ts";
-import {
-  WebSocketClosedError,
-  WebSocketConnection,
-  type WebSocketConnectionOptions,
-} from "../../wsgi/mod.ts";
-import { clientFrame, RawWebSocket } from "./_ws_helpers.ts";
-
-async function pair(
-  serverOptions: WebSocketConnectionOptions = {},
-  clientOptions: WebSocketConnectionOptions = {},
-): Promise<[WebSocketConnection, WebSocketConnection]> {
-  const [a, b] = await socketpair();
-  return [
-    new WebSocketConnection({ socket: a, isServer: true }, serverOptions),
-    new WebSocketConnection({ socket: b, isServer: false }, clientOptions),
-  ];
-}
+import { WebSocketClosedError, WebSocketConnection } from "../../wsgi/mod.ts";
+import { clientFrame, connectionPair, RawWebSocket } from "./_ws_helpers.ts";
 
 Deno.test("ping() resolves on the pong, also when the peer's app never calls receive()", async () => {
-  const [server, client] = await pair();
+  const [server, client] = await connectionPair();
   // Nobody on the server calls receive(): its watcher answers the ping.
   await client.ping("hello?");
   await server.ping(new Uint8Array([1, 2]));
@@ -41,7 +26,7 @@ Deno.test("ping() resolves on the pong, also when the peer's app never calls rec
 });
 
 Deno.test("a push-only app sees the peer's close: send() then fails with WebSocketClosedError", async () => {
-  const [server, client] = await pair();
+  const [server, client] = await connectionPair();
   const pushing = spawn(async () => {
     for (let i = 0;; i++) {
       await server.send(`tick ${i}`);
@@ -79,7 +64,7 @@ Deno.test("idleTimeout pings a silent peer and closes with 1001 when it stays si
 });
 
 Deno.test("idleTimeout keeps a connection whose peer answers the pings", async () => {
-  const [server, client] = await pair({ idleTimeout: 300 });
+  const [server, client] = await connectionPair({ idleTimeout: 300 });
   const receiving = spawn(() => server.receive());
   // Several idle periods: the client app never reads, its watcher answers.
   await sleep(1000);
@@ -103,7 +88,7 @@ Deno.test("close() gives up after closeTimeout when the peer never answers", asy
 });
 
 Deno.test("send() resolves once the frame is handed to the socket: a reader that stops slows the sender", async () => {
-  const [server, client] = await pair();
+  const [server, client] = await connectionPair();
   const chunk = new Uint8Array(1 << 20);
   let sent = 0;
   const sender = spawn(async () => {
@@ -124,7 +109,7 @@ Deno.test("send() resolves once the frame is handed to the socket: a reader that
 });
 
 Deno.test("a receive() killed or timed out loses nothing, and two receivers share the messages", async () => {
-  const [server, client] = await pair();
+  const [server, client] = await connectionPair();
   await assert.rejects(
     withTimeout(20, () => server.receive()),
     TimeoutError,
@@ -143,7 +128,7 @@ Deno.test("a receive() killed or timed out loses nothing, and two receivers shar
 });
 
 Deno.test("messages are delivered in order when the watcher read one for an app that came back", async () => {
-  const [server, client] = await pair();
+  const [server, client] = await connectionPair();
   await client.send("one");
   await client.send("two");
   await sleep(400); // the server's watcher takes over reading meanwhile
@@ -155,7 +140,7 @@ Deno.test("messages are delivered in order when the watcher read one for an app 
 });
 
 Deno.test("bad arguments: typed errors", async () => {
-  const [server, client] = await pair();
+  const [server, client] = await connectionPair();
   // deno-lint-ignore no-explicit-any
   await assert.rejects(server.send(42 as any), TypeError);
   await assert.rejects(server.close(1005), RangeError);
@@ -184,7 +169,7 @@ Deno.test("bad arguments: typed errors", async () => {
 });
 
 Deno.test("await using closes the connection", async () => {
-  const [server, client] = await pair();
+  const [server, client] = await connectionPair();
   const done = new Event();
   const user = spawn(async () => {
     await using ws = server;

@@ -6,25 +6,19 @@
 import assert from "node:assert/strict";
 import { serve, upgradeWebSocket } from "../../wsgi/mod.ts";
 import {
+  BINARY,
   clientFrame,
+  CLOSE,
   closeBody,
+  CONT,
   echoServer,
-  type Frame,
+  payloadText,
+  PING,
+  PONG,
   RawWebSocket,
+  TEXT,
   utf8,
 } from "./_ws_helpers.ts";
-
-const TEXT = 0x1;
-const BINARY = 0x2;
-const CONT = 0x0;
-const CLOSE = 0x8;
-const PING = 0x9;
-const PONG = 0xa;
-
-function text(frame: Frame | null): string {
-  assert.ok(frame, "expected a frame, got EOF");
-  return new TextDecoder().decode(frame.payload);
-}
 
 Deno.test("echo of text and binary with 7-, 16- and 64-bit lengths, server frames unmasked", async () => {
   const { server, port, next } = echoServer();
@@ -42,11 +36,11 @@ Deno.test("echo of text and binary with 7-, 16- and 64-bit lengths, server frame
     }
     // A 16-bit and a 64-bit length field for small payloads are accepted.
     await ws.send(clientFrame(TEXT, "sixteen", { lengthField: 126 }));
-    assert.equal(text(await ws.readFrame()), "sixteen");
+    assert.equal(payloadText(await ws.readFrame()), "sixteen");
     await ws.send(clientFrame(TEXT, "sixty-four", { lengthField: 127 }));
-    assert.equal(text(await ws.readFrame()), "sixty-four");
+    assert.equal(payloadText(await ws.readFrame()), "sixty-four");
     await ws.send(clientFrame(TEXT, "héllo wörld ✓ 🎉"));
-    assert.equal(text(await ws.readFrame()), "héllo wörld ✓ 🎉");
+    assert.equal(payloadText(await ws.readFrame()), "héllo wörld ✓ 🎉");
     await ws.send(clientFrame(CLOSE, closeBody(1000)));
     const close = await ws.readClose();
     assert.equal(close.code, 1000);
@@ -88,10 +82,10 @@ Deno.test("fragmented messages with control frames interleaved are joined; pings
     await ws.send(clientFrame(CONT, bytes.subarray(4)));
     const pong = await ws.readFrame();
     assert.equal(pong?.opcode, PONG);
-    assert.equal(text(pong), "p1");
+    assert.equal(payloadText(pong), "p1");
     const echo = await ws.readFrame();
     assert.equal(echo?.opcode, TEXT);
-    assert.equal(text(echo), "héllo");
+    assert.equal(payloadText(echo), "héllo");
     // Binary in three fragments, one of them empty.
     await ws.send(clientFrame(BINARY, new Uint8Array([1, 2]), { fin: false }));
     await ws.send(clientFrame(CONT, new Uint8Array(0), { fin: false }));
@@ -260,7 +254,7 @@ Deno.test("bad frames are answered with a close frame and their code; the server
       assert.equal(ended.closeCode, code, name);
       assert.notEqual(ended.closeReason, "", name);
       await bystander.send(clientFrame(TEXT, name));
-      assert.equal(text(await bystander.readFrame()), name);
+      assert.equal(payloadText(await bystander.readFrame()), name);
     }
     await bystander.send(clientFrame(CLOSE, closeBody(1000)));
     assert.equal((await bystander.readClose()).code, 1000);
@@ -338,7 +332,7 @@ Deno.test("frames sent right behind the handshake are not lost", async () => {
     await ws.send(clientFrame(TEXT, "early"));
     await ws.send(clientFrame(CLOSE, closeBody(1000)));
     assert.match(await ws.readHead(), /^HTTP\/1\.1 101 /);
-    assert.equal(text(await ws.readFrame()), "early");
+    assert.equal(payloadText(await ws.readFrame()), "early");
     assert.equal((await ws.readClose()).code, 1000);
   } finally {
     ws.close();
@@ -380,7 +374,10 @@ Deno.test("permessage-deflate on the wire: our frames are compressed (RSV1), bad
     // Uncompressed messages are fine too; the server may answer either way.
     await ws.send(clientFrame(TEXT, "plain"));
     frame = await ws.readFrame();
-    assert.equal(frame?.rsv ? inflate(frame.payload) : text(frame), "plain");
+    assert.equal(
+      frame?.rsv ? inflate(frame.payload) : payloadText(frame),
+      "plain",
+    );
     // A compressed message in two fragments (RSV1 on the first only).
     const both = compress("two fragments");
     await ws.send(

@@ -11,39 +11,24 @@ import {
   current,
   Event,
   sleep,
-  socketpair,
   spawn,
   TimeoutError,
   withTimeout,
 } from "../../coio/mod.ts";
-import { WebSocketConnection } from "../../wsgi/mod.ts";
 import {
+  BINARY,
   clientFrame,
+  CLOSE,
   closeBody,
+  connectionPair,
+  CONT,
   echoServer,
-  type Frame,
+  payloadText,
+  PING,
+  PONG,
   RawWebSocket,
+  TEXT,
 } from "./_ws_helpers.ts";
-
-const TEXT = 0x1;
-const BINARY = 0x2;
-const CONT = 0x0;
-const CLOSE = 0x8;
-const PING = 0x9;
-const PONG = 0xa;
-
-async function pair(): Promise<[WebSocketConnection, WebSocketConnection]> {
-  const [a, b] = await socketpair();
-  return [
-    new WebSocketConnection({ socket: a, isServer: true }),
-    new WebSocketConnection({ socket: b, isServer: false }),
-  ];
-}
-
-function decoded(frame: Frame | null): string {
-  assert.ok(frame, "expected a frame, got EOF");
-  return new TextDecoder().decode(frame.payload);
-}
 
 Deno.test("frames that reach a waiting receive() one by one: a ping, a split frame, fragments, then messages", async () => {
   const { server, port, next } = echoServer();
@@ -53,7 +38,7 @@ Deno.test("frames that reach a waiting receive() one by one: a ping, a split fra
     await ws.send(clientFrame(PING, "are you there"));
     const pong = await ws.readFrame();
     assert.equal(pong?.opcode, PONG);
-    assert.equal(decoded(pong), "are you there");
+    assert.equal(payloadText(pong), "are you there");
 
     const split = clientFrame(TEXT, "split across reads");
     await ws.send(split.subarray(0, 1));
@@ -61,16 +46,16 @@ Deno.test("frames that reach a waiting receive() one by one: a ping, a split fra
     await ws.send(split.subarray(1, 5));
     await sleep(10);
     await ws.send(split.subarray(5));
-    assert.equal(decoded(await ws.readFrame()), "split across reads");
+    assert.equal(payloadText(await ws.readFrame()), "split across reads");
 
     await ws.send(clientFrame(TEXT, "frag", { fin: false }));
     await sleep(10);
     await ws.send(clientFrame(CONT, "ment", { fin: false }));
     await sleep(10);
     await ws.send(clientFrame(PING, "mid"));
-    assert.equal(decoded(await ws.readFrame()), "mid");
+    assert.equal(payloadText(await ws.readFrame()), "mid");
     await ws.send(clientFrame(CONT, "ed"));
-    assert.equal(decoded(await ws.readFrame()), "fragmented");
+    assert.equal(payloadText(await ws.readFrame()), "fragmented");
 
     const bytes = new Uint8Array(300).map((_, i) => i & 255);
     await ws.send(clientFrame(BINARY, bytes));
@@ -108,7 +93,7 @@ Deno.test("bad frames that reach a waiting receive() close with their code", asy
     const { ws } = await RawWebSocket.open(port);
     try {
       await ws.send(clientFrame(TEXT, "first"));
-      assert.equal(decoded(await ws.readFrame()), "first", name);
+      assert.equal(payloadText(await ws.readFrame()), "first", name);
       await ws.send(frame);
       const close = await ws.readClose();
       assert.equal(close.code, code, name);
@@ -121,7 +106,7 @@ Deno.test("bad frames that reach a waiting receive() close with their code", asy
 });
 
 Deno.test("short text of every length near the limits, ASCII or not, both directions", async () => {
-  const [server, client] = await pair();
+  const [server, client] = await connectionPair();
   const texts: string[] = [];
   const ascii = "abcdefghijklmnopqrstuvwxyz0123456789".repeat(4);
   for (let n = 0; n <= 131; n++) texts.push(ascii.slice(0, n));
@@ -144,7 +129,7 @@ Deno.test("short text of every length near the limits, ASCII or not, both direct
 });
 
 Deno.test("a receive() whose hot-path wait is cancelled leaves the connection readable", async () => {
-  const [server, client] = await pair();
+  const [server, client] = await connectionPair();
   // A receive() left stuck by a cancelled one fails here instead of hanging.
   const receive = () => withTimeout(5000, () => server.receive());
   // Timed out while waiting with nothing buffered.
@@ -208,16 +193,16 @@ Deno.test("messages that arrive together are taken from the buffer one by one, i
       at += frame.length;
     }
     await ws.send(all);
-    assert.equal(decoded(await ws.readFrame()), "one");
-    assert.equal(decoded(await ws.readFrame()), "two, a little longer");
-    assert.equal(decoded(await ws.readFrame()), "drei é");
+    assert.equal(payloadText(await ws.readFrame()), "one");
+    assert.equal(payloadText(await ws.readFrame()), "two, a little longer");
+    assert.equal(payloadText(await ws.readFrame()), "drei é");
     const pong = await ws.readFrame();
     assert.equal(pong?.opcode, PONG);
-    assert.equal(decoded(pong), "p");
-    assert.equal(decoded(await ws.readFrame()), "");
+    assert.equal(payloadText(pong), "p");
+    assert.equal(payloadText(await ws.readFrame()), "");
     assert.deepEqual((await ws.readFrame())?.payload, bytes.subarray(0, 150));
-    assert.equal(decoded(await ws.readFrame()), "fragment");
-    assert.equal(decoded(await ws.readFrame()), "x".repeat(125));
+    assert.equal(payloadText(await ws.readFrame()), "fragment");
+    assert.equal(payloadText(await ws.readFrame()), "x".repeat(125));
     assert.equal((await ws.readClose()).code, 1009);
   } finally {
     ws.close();
@@ -237,7 +222,7 @@ Deno.test("messages that arrive together are taken from the buffer one by one, i
 });
 
 Deno.test("short text sent while earlier frames are still being written keeps its bytes and its place", async () => {
-  const [server, client] = await pair();
+  const [server, client] = await connectionPair();
   // Big frames fill the socket buffers while the client does not read, so
   // short ones are sent both with no write in flight and behind one.
   const expected: (string | number)[] = [];
