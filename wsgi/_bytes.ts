@@ -1,4 +1,4 @@
-// Byte helpers shared by the body readers and the WebSocket code.
+// Byte helpers shared by the body readers, the responses and the WebSocket code.
 
 const LF = 0x0a;
 const CR = 0x0d;

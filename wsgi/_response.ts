@@ -3,6 +3,7 @@
 // (Content-Length, chunked or close-delimited), and the head held back until
 // the first non-empty body chunk, as WSGI asks.
 
+import { concat } from "./_bytes.ts";
 import { chunkPrefix, CRLF, LAST_CHUNK } from "./_chunked.ts";
 import { dateLine } from "./_date.ts";
 import type { StartResponse, WriteFunction } from "./environ.ts";
@@ -723,14 +724,7 @@ function joinBody(items: readonly unknown[]): Uint8Array {
     parts.push(bytes);
     total += bytes.length;
   }
-  if (parts.length === 1) return parts[0];
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
+  return parts.length === 1 ? parts[0] : concat(parts, total);
 }
 
 function latin1Bytes(text: string): Uint8Array {

@@ -1,3 +1,4 @@
+import { concat } from "./_bytes.ts";
 import { checkHeader, checkStatus } from "./_response.ts";
 import { StreamBody } from "./_stream_body.ts";
 import { decodePath } from "./_request_head.ts";
@@ -305,13 +306,7 @@ function join(parts: Uint8Array[]): Uint8Array {
   if (parts.length === 1) return parts[0];
   let total = 0;
   for (const part of parts) total += part.length;
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
+  return concat(parts, total);
 }
 
 function toAsync<T>(iterator: Iterator<T>): AsyncIterator<T> {
