@@ -375,14 +375,19 @@ export class Connection {
   }
 
   /**
-   * Where {@linkcode serve} runs out of buffered requests: sends the answers
-   * so far and parks, unless a head has begun or the server is closing (the
-   * tasklet then waits in #readHead). True when parked.
+   * Where {@linkcode serve} runs out of buffered requests: parks and sends
+   * the answers so far, unless a head has begun, the server is closing or
+   * the read cannot run without a reader (the tasklet then waits in
+   * #readHead, which sends them). True when parked.
    */
   #parkNow(): boolean {
-    if (this.input.length > 0 || this.#state.closing) return false;
+    if (this.input.length > 0 || this.#state.closing || !this.#goIdle()) {
+      return false;
+    }
+    // (The read just started settles in a later turn: nothing wakes the
+    // connection before these bytes are on their way.)
     this.#sendAnswers();
-    return this.#goIdle();
+    return true;
   }
 
   /** Starts writing out the buffered answers, with no wait (a failure closes the socket). */
